@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from dlcore.grading import CheckFailed, check, exercises, get_exercise, mistakes
+from dlcore.grading import CheckFailed, all_exercises, check, get_exercise, mistakes
 
 
 def solution_functions(chapter_path: Path) -> dict[str, object]:
@@ -26,7 +26,7 @@ def solution_functions(chapter_path: Path) -> dict[str, object]:
 
 
 SOLUTIONS = {p.parent.name: p for p in sorted(ROOT.glob("solutions/*/*.ipynb"))}
-ALL = sorted(exercises().values(), key=lambda e: (e.chapter, e.name))
+ALL = sorted(all_exercises().values(), key=lambda e: (e.chapter, e.name))
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_calling_the_reference_is_caught(code: str) -> None:
 
 
 def test_allowed_functions_are_listed_per_exercise() -> None:
-    for exercise in exercises().values():
+    for exercise in all_exercises().values():
         for dotted in exercise.allowed:
             module, _, name = dotted.rpartition(".")
             assert callable(getattr(importlib.import_module(module), name)), dotted

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT, make_course
 from nbtools import grade_cells
 
-from dlcore.grading import exercises
+from dlcore.grading import all_exercises
 
 SOLUTIONS = sorted(ROOT.glob("solutions/*/*.ipynb"))
 CHAPTERS = sorted(p.parent.name for p in SOLUTIONS)
@@ -46,7 +46,7 @@ def test_every_grade_cell_has_points_and_a_unique_id(path: Path) -> None:
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_every_answer_has_a_visible_check_and_hidden_tests(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
-    known = exercises()
+    known = all_exercises()
     answers = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
     graded = {c.metadata["nbgrader"]["grade_id"] for c in grade_cells(nb)}
     assert answers, "no exercises"

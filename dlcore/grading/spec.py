@@ -118,7 +118,7 @@ def _load() -> tuple[dict[str, Exercise], tuple[Mistake, ...]]:
     return found, tuple(mistakes)
 
 
-def exercises() -> dict[str, Exercise]:
+def all_exercises() -> dict[str, Exercise]:
     """Every exercise of the course, by name."""
     return dict(_load()[0])
 
