@@ -50,3 +50,7 @@ c.Autograde.sanitize_preprocessors = [
 
 # Feedback shows the student's cells and outputs, never the hidden tests' source.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# Explorers in a grading kernel need no pre-rendered frames (nobody sees them):
+# this keeps grading a chapter with explorers fast. Kernels inherit the variable.
+os.environ.setdefault("DLCORE_EXPLORER", "live")

@@ -12,6 +12,19 @@ import numpy as np
 
 from dlcore._validate import as_float_array, check_same_shape
 
+
+def _check_alpha(alpha: float) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not np.isfinite(alpha):
+        raise ValueError(f"alpha must be a finite number, got {alpha!r}")
+    return float(alpha)
+
+
+def _scores(Z: np.ndarray, name: str) -> np.ndarray:
+    Z = as_float_array(Z, name, ("N", "C"))
+    if Z.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one class (shape (N, C) with C >= 1), got shape {Z.shape}")
+    return Z
+
 __all__ = [
     "sigmoid",
     "sigmoid_grad",
@@ -55,8 +68,11 @@ def sigmoid_grad(z: np.ndarray) -> np.ndarray:
     Returns:
         Array of the shape of ``z`` with values in [0, 0.25].
     """
-    s = sigmoid(z)
-    return s * (1 - s)
+    z = as_float_array(z, "z")
+    # e / (1 + e)^2 with e = exp(-|z|) equals s(1 - s) and loses no precision
+    # in the tails, where 1 - s would cancel.
+    e = np.exp(-np.abs(z))
+    return (e / (1.0 + e) ** 2).astype(z.dtype, copy=False)
 
 
 def tanh(z: np.ndarray) -> np.ndarray:
@@ -131,6 +147,7 @@ def leaky_relu(z: np.ndarray, alpha: float = 0.01) -> np.ndarray:
         Array of the shape of ``z``.
     """
     z = as_float_array(z, "z")
+    alpha = _check_alpha(alpha)
     return np.where(z > 0, z, alpha * z).astype(z.dtype, copy=False)
 
 
@@ -147,6 +164,7 @@ def leaky_relu_grad(z: np.ndarray, alpha: float = 0.01) -> np.ndarray:
         Array of the shape of ``z`` holding 1 and ``alpha``.
     """
     z = as_float_array(z, "z")
+    alpha = _check_alpha(alpha)
     return np.where(z > 0, 1.0, alpha).astype(z.dtype, copy=False)
 
 
@@ -165,7 +183,7 @@ def softmax(Z: np.ndarray) -> np.ndarray:
     Returns:
         Probabilities of shape (N, C); every row is non-negative and sums to 1.
     """
-    Z = as_float_array(Z, "Z", ("N", "C"))
+    Z = _scores(Z, "Z")
     shifted = Z - Z.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=1, keepdims=True)
@@ -204,5 +222,5 @@ def softmax_jacobian(z: np.ndarray) -> np.ndarray:
         Matrix of shape (C, C).
     """
     z = as_float_array(z, "z", ("C",))
-    s = softmax(z[None, :])[0]
+    s = softmax(_scores(z[None, :], "z"))[0]
     return np.diag(s) - np.outer(s, s)

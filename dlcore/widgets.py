@@ -66,7 +66,8 @@ def _format(value: Any) -> str:
 
 def _png(fig: Figure, dpi: int) -> str:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    # No bbox_inches="tight": it renders the figure twice. Lay out the figure in draw().
+    fig.savefig(buffer, format="png", dpi=dpi)
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
@@ -75,7 +76,8 @@ class Explorer:
     """A figure that depends on named parameters, each with a list of values.
 
     Args:
-        draw: ``draw(**params) -> Figure`` makes a new figure for one setting.
+        draw: ``draw(**params) -> Figure`` makes a new figure for one setting
+            (lay it out there, e.g. ``fig.tight_layout()``; frames are saved as drawn).
         params: parameter name -> the values its slider steps through.
         defaults: parameter name -> the value shown first (default: middle).
         dpi: resolution of the pre-rendered frames.
