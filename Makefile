@@ -37,7 +37,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=chapters
+	DLCORE_EXPLORER=live $(BIN)/jupyter lab --notebook-dir=chapters
 
 release: $(STAMP)
 	$(BIN)/python -m dlcore.course release
