@@ -18,6 +18,11 @@ def toc_files() -> list[str]:
     return [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
 
 
+def chapter_files() -> list[str]:
+    """The chapter notebooks of the toc (other pages, such as network_families, have no exercises)."""
+    return [file for file in toc_files() if file.startswith("chapters/")]
+
+
 def test_toc_lists_only_existing_chapters() -> None:
     for file in toc_files():
         assert (ROOT / f"{file}.ipynb").exists() or (ROOT / f"{file}.md").exists(), file
@@ -29,7 +34,7 @@ def test_every_chapter_notebook_is_in_the_toc() -> None:
         assert str(nb.relative_to(ROOT).with_suffix("")) in listed, f"{nb} is not in _toc.yml"
 
 
-@pytest.mark.parametrize("file", toc_files())
+@pytest.mark.parametrize("file", chapter_files())
 def test_chapter_page_has_text_math_and_figures(built_book: Path, file: str) -> None:
     page = built_book / f"{file}.html"
     assert page.exists(), page
@@ -40,8 +45,25 @@ def test_chapter_page_has_text_math_and_figures(built_book: Path, file: str) -> 
     images = re.findall(r'<img[^>]+src="([^"]+)"', html)
     assert len(images) >= 2, f"{file}: expected plots, found {images}"
     for src in images:
+        if src.startswith("data:"):  # an explorer's first frame is inlined in the page
+            continue
         assert (page.parent / src).resolve().exists(), f"{file}: missing image {src}"
     assert "What you will learn" in html and "Further reading" in html
+
+
+@pytest.mark.parametrize("file", ["intro", *[f for f in toc_files() if f not in chapter_files()]])
+def test_other_page_has_math_and_figures(built_book: Path, file: str) -> None:
+    page = built_book / f"{file}.html"
+    assert page.exists(), page
+    html = page.read_text()
+    assert "Traceback (most recent call last)" not in html, f"{file}: a traceback is rendered"
+    assert 'class="math' in html, f"{file}: no math"
+    images = re.findall(r'<img[^>]+src="([^"]+)"', html)
+    assert len(images) >= 2, f"{file}: expected figures, found {images}"
+    for src in images:
+        if src.startswith("data:"):  # an explorer's first frame is inlined in the page
+            continue
+        assert (page.parent / src).resolve().exists(), f"{file}: missing image {src}"
 
 
 def test_index_links_every_chapter(built_book: Path) -> None:
@@ -51,7 +73,7 @@ def test_index_links_every_chapter(built_book: Path) -> None:
 
 
 def test_mathjax_is_served_locally(built_book: Path) -> None:
-    page = (built_book / f"{toc_files()[0]}.html").read_text()
+    page = (built_book / f"{chapter_files()[0]}.html").read_text()
     scripts = re.findall(r'<script[^>]+src="([^"]+)"', page)
     mathjax = [s for s in scripts if "mathjax" in s.lower()]
     assert mathjax and all(not s.startswith(("http:", "https:", "//")) for s in mathjax), mathjax

@@ -159,3 +159,21 @@ def test_hidden_inputs_change_with_the_seed() -> None:
     a = exercise.hidden_cases(np.random.default_rng(1))[-1].args[0]
     b = exercise.hidden_cases(np.random.default_rng(2))[-1].args[0]
     assert a.shape != b.shape or not np.array_equal(a, b)
+
+
+def test_infinity_is_not_close_to_a_finite_value() -> None:
+    from dlcore.grading.compare import describe_array_difference
+
+    assert describe_array_difference(np.array([np.inf, 1.0]), np.array([5.0, 1.0]), 1e-5, 1e-8) is not None
+    assert describe_array_difference(np.array([np.inf, 1.0]), np.array([np.inf, 1.0]), 1e-5, 1e-8) is None
+
+
+def test_ragged_results_are_compared_item_by_item() -> None:
+    from dlcore.grading.compare import describe_difference
+
+    want = [(np.ones((2, 3)), np.zeros(3)), (np.ones((3, 1)), np.zeros(1))]
+    assert describe_difference(want, [(np.ones((2, 3)), np.zeros(3)), (np.ones((3, 1)), np.zeros(1))],
+                               ("result",), 1e-6, 1e-9) is None
+    assert describe_difference(want, want[:1], ("result",), 1e-6, 1e-9) == "returned 1 items instead of 2"
+    wrong = [(np.ones((2, 3)), np.zeros(3)), (2 * np.ones((3, 1)), np.zeros(1))]
+    assert describe_difference(want, wrong, ("result",), 1e-6, 1e-9).startswith("item 1: item 0: every value is 2 times")

@@ -45,7 +45,9 @@ def format_array(value: Any, limit: int = 24) -> str:
 def _close(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float) -> np.ndarray:
     """Element-wise closeness; NaN matches NaN and inf matches the same inf."""
     with np.errstate(invalid="ignore", over="ignore"):
-        near = _abs(got - expected) <= atol + rtol * _abs(expected)
+        # The tolerance applies to finite expected values only: |x - inf| <= rtol * inf
+        # would make every finite x "close" to infinity.
+        near = _logical_and(_isfinite(expected), _abs(got - expected) <= atol + rtol * _abs(expected))
     both_nan = _logical_and(_isnan(expected), _isnan(got))
     same_inf = _logical_and(~_isfinite(expected), expected == got)
     return _logical_or(near, _logical_or(both_nan, same_inf))
@@ -128,4 +130,29 @@ def describe_difference(expected: Any, got: Any, names: tuple[str, ...], rtol: f
             if problem is not None:
                 return f"{name}: {problem}"
         return None
+    if isinstance(expected, (list, tuple)) and not _is_array_like(expected):
+        return _describe_sequence_difference(expected, got, rtol, atol)
     return describe_array_difference(_asarray(expected, dtype=_float64), got, rtol, atol)
+
+
+def _is_array_like(value: Any) -> bool:
+    try:
+        _asarray(value, dtype=_float64)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _describe_sequence_difference(expected: list | tuple, got: Any, rtol: float, atol: float) -> str | None:
+    """Compare ragged nested results, such as a list of (W, b) pairs, item by item."""
+    if got is None:
+        return "returned None: did you forget the `return` statement?"
+    if not isinstance(got, (list, tuple)):
+        return f"returned {type(got).__name__} instead of a list of {len(expected)} items"
+    if len(got) != len(expected):
+        return f"returned {len(got)} items instead of {len(expected)}"
+    for i, (want, have) in enumerate(zip(expected, got)):
+        problem = describe_difference(want, have, ("result",), rtol, atol)
+        if problem is not None:
+            return f"item {i}: {problem}"
+    return None

@@ -28,7 +28,7 @@ import numpy as np
 import dlcore
 
 # dlcore modules that are not reference implementations of exercises.
-_NOT_REFERENCE = {"_validate", "grading", "course", "widgets", "plots", "explore"}
+_NOT_REFERENCE = {"_validate", "grading", "course", "widgets", "plots", "diagrams"}
 
 
 def _functions_of(module: ModuleType) -> Iterator[tuple[str, Callable[..., Any]]]:
