@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 
 book: $(STAMP)
 	rm -rf _build/html _build/jupyter_execute _build/.doctrees
-	$(BIN)/jupyter-book build --all -W -n --keep-going .
+	DLCORE_EXPLORER=static $(BIN)/jupyter-book build --all -W -n --keep-going .
 	@echo
 	@echo "The book is built. Open: file://$(CURDIR)/_build/html/index.html"
 

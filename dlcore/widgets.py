@@ -48,6 +48,7 @@ _SCRIPT = """
       var k = parseInt(inputs[i].value, 10);
       index = index * sizes[i] + k;
       inputs[i].parentNode.querySelector("output").textContent = labels[i][k];
+      inputs[i].setAttribute("aria-valuetext", labels[i][k]);
     }
     img.src = "data:image/png;base64," + frames[index];
     root.setAttribute("data-frame", index);
@@ -141,10 +142,10 @@ class Explorer:
             )
         first = int(np.ravel_multi_index(tuple(self.start.values()), [len(v) for v in self.params.values()]))
         script = _SCRIPT % {
-            "id": json.dumps(element_id),
-            "frames": json.dumps(frames),
-            "sizes": json.dumps([len(v) for v in self.params.values()]),
-            "labels": json.dumps([[_format(v) for v in values] for values in self.params.values()]),
+            "id": _script_json(element_id),
+            "frames": _script_json(frames),
+            "sizes": _script_json([len(v) for v in self.params.values()]),
+            "labels": _script_json([[_format(v) for v in values] for values in self.params.values()]),
         }
         title = f"<p><strong>{html.escape(self.title)}</strong></p>" if self.title else ""
         return (
@@ -187,6 +188,11 @@ class Explorer:
                 live = {}
             bundle.update({k: v for k, v in (live or {}).items() if k != "text/plain"})
         return bundle
+
+
+def _script_json(value: Any) -> str:
+    """JSON that is safe inside a <script> element (no "</script>" can end it early)."""
+    return json.dumps(value).replace("</", "<\\/")
 
 
 def _distance(a: Any, b: Any) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -66,6 +67,7 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
         text=True,
         check=False,
+        env=dict(os.environ, DLCORE_EXPLORER="static"),  # as `make book`: the book shows the frames
     )
     log = proc.stdout + proc.stderr
     (out / "build.log").write_text(log)

@@ -134,14 +134,15 @@ def _labelled(label: str, value: Any, names: tuple[str, ...]) -> str:
     return "  " + label + text.replace("\n", pad)
 
 
-def _failure(exercise: Exercise, case: Case, problem: str, expected: Any, got: Any) -> CheckFailed:
+def _failure(exercise: Exercise, case: Case, problem: str, expected: Any, got: Any, hidden: bool) -> CheckFailed:
+    """The message of a failed check; a hidden test names no expected value (feedback is kept)."""
     mistake = _matching_mistake(exercise, case, expected, got)
     lines = [f"{exercise.name} is not right yet."]
     if mistake is not None:
         lines.append(f"  likely mistake [{mistake.id}]: {mistake.message}")
     lines.append(f"  problem: {problem}")
     lines.append(f"  input: {_describe_input(exercise, case)}")
-    if exercise.verify is None:
+    if exercise.verify is None and not hidden:
         lines.append(_labelled("expected: ", expected, exercise.outputs))
         lines.append(_labelled("got:      ", got, exercise.outputs))
     return CheckFailed("\n".join(lines))
@@ -189,9 +190,11 @@ def check(func: Callable[..., Any], name: str, *, hidden: bool = False, seed: in
             if exercise.verify is not None:
                 problem = exercise.verify(case, got)
             else:
-                problem = describe_difference(expected, got, exercise.outputs, exercise.rtol, exercise.atol)
+                problem = describe_difference(
+                    expected, got, exercise.outputs, exercise.rtol, exercise.atol, reveal=not hidden
+                )
             if problem is not None:
-                raise _failure(exercise, case, problem, expected, got)
+                raise _failure(exercise, case, problem, expected, got, hidden)
         if exercise.vectorised is not None:
             _check_vectorised(func, exercise)
     kind = "hidden" if hidden else "visible"

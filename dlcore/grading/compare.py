@@ -57,8 +57,13 @@ def _index(idx: np.ndarray) -> str:
     return "(" + ", ".join(str(int(i)) for i in idx) + (",)" if len(idx) == 1 else ")")
 
 
-def describe_array_difference(expected: np.ndarray, got: Any, rtol: float, atol: float) -> str | None:
-    """``None`` when ``got`` matches ``expected``; otherwise what is wrong, in words."""
+def describe_array_difference(
+    expected: np.ndarray, got: Any, rtol: float, atol: float, *, reveal: bool = True
+) -> str | None:
+    """``None`` when ``got`` matches ``expected``; otherwise what is wrong, in words.
+
+    With ``reveal=False`` (hidden tests) the words name positions but no values.
+    """
     if got is None:
         return "returned None: did you forget the `return` statement?"
     if isinstance(got, tuple) and expected.ndim == 0:
@@ -86,10 +91,12 @@ def describe_array_difference(expected: np.ndarray, got: Any, rtol: float, atol:
     bad_finite = _logical_and(~_isfinite(got_arr), _isfinite(expected))
     if bad_finite.any():
         first = _argwhere(bad_finite)[0]
+        where = f"at index {_index(first)}"
+        if reveal:
+            where += f" where {expected[tuple(first)]:.6g} was expected"
         return (
-            f"returned {got_arr[tuple(first)]} at index {_index(first)} where {expected[tuple(first)]:.6g} "
-            f"was expected ({_count_nonzero(bad_finite)} value(s) are NaN or infinite): "
-            "an overflow, a division by zero or log(0)?"
+            f"returned {got_arr[tuple(first)]} {where} ({_count_nonzero(bad_finite)} value(s) are NaN or "
+            "infinite): an overflow, a division by zero or log(0)?"
         )
     factor = _constant_factor(expected, got_arr, rtol, atol)
     if factor is not None:
@@ -99,9 +106,12 @@ def describe_array_difference(expected: np.ndarray, got: Any, rtol: float, atol:
     if expected.ndim == 2 and expected.shape[0] == expected.shape[1] and _close(expected.T, got_arr, rtol, atol).all():
         return "returned the transpose of the expected result"
     first = _argwhere(~close)[0]
+    count = f"{_count_nonzero(~close)} of {close.size} values are wrong"
+    if not reveal:
+        return f"first wrong value at index {_index(first)} ({count})"
     return (
         f"first wrong value at index {_index(first)}: expected {expected[tuple(first)]:.6g}, "
-        f"got {got_arr[tuple(first)]:.6g} ({_count_nonzero(~close)} of {close.size} values are wrong)"
+        f"got {got_arr[tuple(first)]:.6g} ({count})"
     )
 
 
@@ -117,7 +127,9 @@ def _constant_factor(expected: np.ndarray, got: np.ndarray, rtol: float, atol: f
     return k if _close(k * expected, got, rtol, atol).all() else None
 
 
-def describe_difference(expected: Any, got: Any, names: tuple[str, ...], rtol: float, atol: float) -> str | None:
+def describe_difference(
+    expected: Any, got: Any, names: tuple[str, ...], rtol: float, atol: float, *, reveal: bool = True
+) -> str | None:
     """Compare a result (a value, or a tuple named by ``names``) with the expected one."""
     if len(names) > 1:
         if got is None:
@@ -126,13 +138,13 @@ def describe_difference(expected: Any, got: Any, names: tuple[str, ...], rtol: f
             kind = f"{len(got)} values" if isinstance(got, (tuple, list)) else type(got).__name__
             return f"returned {kind} instead of {len(names)} values ({', '.join(names)})"
         for name, want, have in zip(names, expected, got):
-            problem = describe_difference(want, have, (name,), rtol, atol)
+            problem = describe_difference(want, have, (name,), rtol, atol, reveal=reveal)
             if problem is not None:
                 return f"{name}: {problem}"
         return None
     if isinstance(expected, (list, tuple)) and not _is_array_like(expected):
-        return _describe_sequence_difference(expected, got, rtol, atol)
-    return describe_array_difference(_asarray(expected, dtype=_float64), got, rtol, atol)
+        return _describe_sequence_difference(expected, got, rtol, atol, reveal=reveal)
+    return describe_array_difference(_asarray(expected, dtype=_float64), got, rtol, atol, reveal=reveal)
 
 
 def _is_array_like(value: Any) -> bool:
@@ -143,7 +155,9 @@ def _is_array_like(value: Any) -> bool:
     return True
 
 
-def _describe_sequence_difference(expected: list | tuple, got: Any, rtol: float, atol: float) -> str | None:
+def _describe_sequence_difference(
+    expected: list | tuple, got: Any, rtol: float, atol: float, *, reveal: bool = True
+) -> str | None:
     """Compare ragged nested results, such as a list of (W, b) pairs, item by item."""
     if got is None:
         return "returned None: did you forget the `return` statement?"
@@ -152,7 +166,7 @@ def _describe_sequence_difference(expected: list | tuple, got: Any, rtol: float,
     if len(got) != len(expected):
         return f"returned {len(got)} items instead of {len(expected)}"
     for i, (want, have) in enumerate(zip(expected, got)):
-        problem = describe_difference(want, have, ("result",), rtol, atol)
+        problem = describe_difference(want, have, ("result",), rtol, atol, reveal=reveal)
         if problem is not None:
             return f"item {i}: {problem}"
     return None

@@ -1,0 +1,319 @@
+"""Tests of dlcore.conv: direct-loop references, gradients, properties, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from dlcore.conv import conv2d_backward, conv2d_forward, maxpool_backward, maxpool_forward
+from dlcore.gradcheck import numerical_backward, relative_error
+
+# ------------------------------------------------------------ direct loop references
+
+
+def conv_loops(X, W, b, stride, pad):
+    """out[n, f, y, x] = b[f] + sum W[f] * window, one output pixel at a time."""
+    N, C, H, Wd = X.shape
+    F, _, HH, WW = W.shape
+    Xp = np.zeros((N, C, H + 2 * pad, Wd + 2 * pad))
+    Xp[:, :, pad : pad + H, pad : pad + Wd] = X
+    Ho = (H + 2 * pad - HH) // stride + 1
+    Wo = (Wd + 2 * pad - WW) // stride + 1
+    out = np.zeros((N, F, Ho, Wo))
+    for n in range(N):
+        for f in range(F):
+            for y in range(Ho):
+                for x in range(Wo):
+                    window = Xp[n, :, y * stride : y * stride + HH, x * stride : x * stride + WW]
+                    out[n, f, y, x] = np.sum(window * W[f]) + b[f]
+    return out
+
+
+def conv_backward_loops(dout, X, W, stride, pad):
+    """Scatter every output pixel's gradient onto its window and filter."""
+    N, C, H, Wd = X.shape
+    F, _, HH, WW = W.shape
+    Xp = np.zeros((N, C, H + 2 * pad, Wd + 2 * pad))
+    Xp[:, :, pad : pad + H, pad : pad + Wd] = X
+    dXp, dW = np.zeros_like(Xp), np.zeros(W.shape)
+    db = np.zeros(F)
+    for n in range(N):
+        for f in range(F):
+            for y in range(dout.shape[2]):
+                for x in range(dout.shape[3]):
+                    g = dout[n, f, y, x]
+                    rows, cols = slice(y * stride, y * stride + HH), slice(x * stride, x * stride + WW)
+                    dXp[n, :, rows, cols] += g * W[f]
+                    dW[f] += g * Xp[n, :, rows, cols]
+                    db[f] += g
+    return dXp[:, :, pad : pad + H, pad : pad + Wd], dW, db
+
+
+def pool_loops(X, size, stride):
+    """Max of each window and the gradient routing of a dout of ones, first maximum wins."""
+    N, C, H, Wd = X.shape
+    Ho, Wo = (H - size) // stride + 1, (Wd - size) // stride + 1
+    out = np.zeros((N, C, Ho, Wo))
+    argmax = np.zeros((N, C, Ho, Wo, 2), dtype=int)
+    for n in range(N):
+        for c in range(C):
+            for y in range(Ho):
+                for x in range(Wo):
+                    best = None
+                    for i in range(size):
+                        for j in range(size):
+                            v = X[n, c, y * stride + i, x * stride + j]
+                            if best is None or v > best:
+                                best, argmax[n, c, y, x] = v, (y * stride + i, x * stride + j)
+                    out[n, c, y, x] = best
+    return out, argmax
+
+
+def pool_backward_loops(dout, X, size, stride):
+    _, argmax = pool_loops(X, size, stride)
+    dX = np.zeros(X.shape)
+    for n, c, y, x in np.ndindex(dout.shape):
+        r, s = argmax[n, c, y, x]
+        dX[n, c, r, s] += dout[n, c, y, x]
+    return dX
+
+
+# (N, C, H, W, F, HH, WW, stride, pad)
+CONV_CASES = [
+    (2, 3, 5, 5, 4, 3, 3, 1, 0),
+    (2, 3, 5, 5, 4, 3, 3, 1, 1),
+    (1, 2, 7, 5, 3, 3, 3, 2, 1),
+    (2, 1, 6, 8, 2, 2, 4, 2, 0),
+    (3, 2, 4, 4, 3, 1, 1, 1, 0),
+    (1, 2, 5, 7, 2, 5, 3, 1, 2),
+    (2, 2, 9, 9, 2, 3, 3, 3, 0),
+    (1, 1, 3, 3, 1, 3, 3, 1, 0),
+]
+# (N, C, H, W, size, stride)
+POOL_CASES = [
+    (2, 3, 4, 4, 2, 2),
+    (1, 2, 6, 4, 2, 2),
+    (2, 2, 5, 5, 3, 1),
+    (1, 2, 7, 7, 3, 2),
+    (2, 1, 6, 6, 3, 3),
+    (1, 1, 4, 6, 1, 1),
+]
+
+
+def conv_inputs(case, seed=0, dtype=np.float64):
+    N, C, H, Wd, F, HH, WW, stride, pad = case
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, C, H, Wd)).astype(dtype)
+    W = rng.standard_normal((F, C, HH, WW)).astype(dtype)
+    b = rng.standard_normal(F).astype(dtype)
+    return X, W, b, stride, pad
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv_forward_matches_loops(case):
+    X, W, b, stride, pad = conv_inputs(case)
+    out, _ = conv2d_forward(X, W, b, stride, pad)
+    np.testing.assert_allclose(out, conv_loops(X, W, b, stride, pad), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv_backward_matches_loops(case):
+    X, W, b, stride, pad = conv_inputs(case, seed=1)
+    out, cache = conv2d_forward(X, W, b, stride, pad)
+    dout = np.random.default_rng(2).standard_normal(out.shape)
+    for got, want in zip(conv2d_backward(dout, cache), conv_backward_loops(dout, X, W, stride, pad)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_is_cross_correlation_not_convolution():
+    # A kernel with a single 1 in its top-left corner copies the top-left pixel of each window.
+    X = np.arange(16.0).reshape(1, 1, 4, 4)
+    W = np.zeros((1, 1, 2, 2))
+    W[0, 0, 0, 0] = 1.0
+    out, _ = conv2d_forward(X, W, np.zeros(1))
+    np.testing.assert_array_equal(out[0, 0], X[0, 0, :3, :3])
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+@pytest.mark.parametrize("wrt", [0, 1, 2], ids=["dX", "dW", "db"])
+def test_conv_backward_gradcheck(case, wrt):
+    X, W, b, stride, pad = conv_inputs(case, seed=3)
+    out, cache = conv2d_forward(X, W, b, stride, pad)
+    dout = np.random.default_rng(4).standard_normal(out.shape)
+    analytic = conv2d_backward(dout, cache)[wrt]
+    numeric = numerical_backward(lambda *a: conv2d_forward(*a, stride, pad)[0], [X, W, b], dout, wrt)
+    assert relative_error(analytic, numeric) < 1e-7
+
+
+@pytest.mark.parametrize("case", POOL_CASES)
+def test_maxpool_matches_loops(case):
+    N, C, H, Wd, size, stride = case
+    X = np.random.default_rng(5).standard_normal((N, C, H, Wd))
+    out, cache = maxpool_forward(X, size, stride)
+    want, _ = pool_loops(X, size, stride)
+    np.testing.assert_array_equal(out, want)
+    dout = np.random.default_rng(6).standard_normal(out.shape)
+    np.testing.assert_allclose(maxpool_backward(dout, cache), pool_backward_loops(dout, X, size, stride), atol=1e-15)
+
+
+@pytest.mark.parametrize("case", POOL_CASES)
+def test_maxpool_ties_go_to_the_first_maximum(case):
+    N, C, H, Wd, size, stride = case
+    X = np.random.default_rng(7).integers(0, 2, size=(N, C, H, Wd)).astype(np.float64)  # many ties
+    out, cache = maxpool_forward(X, size, stride)
+    dout = np.random.default_rng(8).standard_normal(out.shape)
+    dX = maxpool_backward(dout, cache)
+    np.testing.assert_allclose(dX, pool_backward_loops(dout, X, size, stride), atol=1e-15)
+    assert np.isclose(dX.sum(), dout.sum())  # no gradient duplicated or lost
+
+
+def test_maxpool_constant_window_routes_to_top_left_only():
+    X = np.full((1, 1, 2, 2), 3.0)
+    out, cache = maxpool_forward(X)
+    dX = maxpool_backward(np.array([[[[5.0]]]]), cache)
+    np.testing.assert_array_equal(dX[0, 0], [[5.0, 0.0], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize("case", POOL_CASES)
+def test_maxpool_backward_gradcheck(case):
+    N, C, H, Wd, size, stride = case
+    X = np.random.default_rng(9).permutation(N * C * H * Wd).reshape(N, C, H, Wd) / 7.0  # distinct values
+    out, cache = maxpool_forward(X, size, stride)
+    dout = np.random.default_rng(10).standard_normal(out.shape)
+    numeric = numerical_backward(lambda x: maxpool_forward(x, size, stride)[0], [X], dout, 0)
+    assert relative_error(maxpool_backward(dout, cache), numeric) < 1e-7
+
+
+# ------------------------------------------------------------------------ properties
+
+
+@st.composite
+def conv_problems(draw, dtype=np.float64):
+    N, C, F = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    HH, WW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride, pad = draw(st.integers(1, 2)), draw(st.integers(0, 2))
+    Ho, Wo = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    H = (Ho - 1) * stride + HH - 2 * pad
+    Wd = (Wo - 1) * stride + WW - 2 * pad
+    if H < 1 or Wd < 1:
+        H, Wd, pad = (Ho - 1) * stride + HH, (Wo - 1) * stride + WW, 0
+    bound = 1.0 if dtype == np.float32 else 10.0
+    elems = st.floats(-bound, bound, allow_nan=False, width=32 if dtype == np.float32 else 64)
+    X = draw(hnp.arrays(dtype, (N, C, H, Wd), elements=elems))
+    W = draw(hnp.arrays(dtype, (F, C, HH, WW), elements=elems))
+    b = draw(hnp.arrays(dtype, (F,), elements=elems))
+    return X, W, b, stride, pad
+
+
+@settings(max_examples=60, deadline=None)
+@given(conv_problems())
+def test_conv_shapes_batches_and_inputs_unchanged(problem):
+    X, W, b, stride, pad = problem
+    copies = [a.copy() for a in (X, W, b)]
+    out, cache = conv2d_forward(X, W, b, stride, pad)
+    N, C, H, Wd = X.shape
+    F, _, HH, WW = W.shape
+    assert out.shape == (N, F, (H + 2 * pad - HH) // stride + 1, (Wd + 2 * pad - WW) // stride + 1)
+    for i in range(N):
+        np.testing.assert_allclose(conv2d_forward(X[i : i + 1], W, b, stride, pad)[0][0], out[i], rtol=1e-12, atol=1e-10)
+    dout = np.ones_like(out)
+    dout_copy = dout.copy()
+    dX, dW, db = conv2d_backward(dout, cache)
+    assert (dX.shape, dW.shape, db.shape) == (X.shape, W.shape, b.shape)
+    for a, c in zip((X, W, b, dout), copies + [dout_copy]):
+        np.testing.assert_array_equal(a, c)
+
+
+@settings(max_examples=30, deadline=None)
+@given(conv_problems(dtype=np.float32))
+def test_conv_keeps_float32(problem):
+    X, W, b, stride, pad = problem
+    out, cache = conv2d_forward(X, W, b, stride, pad)
+    assert out.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in conv2d_backward(np.ones_like(out), cache))
+    want = conv_loops(X.astype(np.float64), W.astype(np.float64), b.astype(np.float64), stride, pad)
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-3)
+
+
+@st.composite
+def pool_problems(draw, dtype=np.float64):
+    size, stride = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    Ho, Wo = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3)), (Ho - 1) * stride + size, (Wo - 1) * stride + size)
+    # few distinct values, so that ties are common
+    elems = st.sampled_from([-1.0, 0.0, 0.5, 2.0])
+    return draw(hnp.arrays(dtype, shape, elements=elems)), size, stride
+
+
+@settings(max_examples=60, deadline=None)
+@given(pool_problems(), st.sampled_from([np.float32, np.float64]))
+def test_maxpool_properties(problem, dtype):
+    X, size, stride = problem
+    X = X.astype(dtype)
+    X_copy = X.copy()
+    out, cache = maxpool_forward(X, size, stride)
+    assert out.dtype == dtype and out.shape[:2] == X.shape[:2]
+    for i in range(X.shape[0]):
+        np.testing.assert_array_equal(maxpool_forward(X[i : i + 1], size, stride)[0][0], out[i])
+    dout = np.arange(1.0, out.size + 1).reshape(out.shape).astype(dtype)
+    dX = maxpool_backward(dout, cache)
+    assert dX.dtype == dtype and dX.shape == X.shape
+    np.testing.assert_allclose(dX, pool_backward_loops(dout, X, size, stride), rtol=1e-6)
+    np.testing.assert_array_equal(X, X_copy)
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    "X_shape, W_shape, b_shape, stride, pad, message",
+    [
+        ((2, 3, 5), (4, 3, 3, 3), (4,), 1, 0, r"X must have shape \(N, C, H, W\), got shape \(2, 3, 5\)"),
+        ((2, 3, 5, 5), (4, 2, 3, 3), (4,), 1, 0, r"W must have shape \(F, 3, HH, WW\).*got shape \(4, 2, 3, 3\)"),
+        ((2, 3, 5, 5), (4, 3, 3, 3), (3,), 1, 0, r"b must have shape \(4,\), got shape \(3,\)"),
+        ((2, 3, 5, 5), (4, 3, 3, 3), (4,), 0, 0, r"stride must be an integer >= 1, got 0"),
+        ((2, 3, 5, 5), (4, 3, 3, 3), (4,), 1.0, 0, r"stride must be an integer >= 1, got 1.0"),
+        ((2, 3, 5, 5), (4, 3, 3, 3), (4,), 1, -1, r"pad must be an integer >= 0, got -1"),
+        ((2, 3, 6, 6), (4, 3, 3, 3), (4,), 2, 0, r"\(H \+ 2 pad - kernel\) = 3 is not a multiple of stride = 2"),
+        ((2, 3, 5, 6), (4, 3, 3, 3), (4,), 2, 0, r"\(W \+ 2 pad - kernel\) = 3 is not a multiple of stride = 2"),
+        ((2, 3, 2, 2), (4, 3, 3, 3), (4,), 1, 0, r"window \(3\) is larger than the padded input"),
+    ],
+)
+def test_conv_forward_errors(X_shape, W_shape, b_shape, stride, pad, message):
+    with pytest.raises(ValueError, match=message):
+        conv2d_forward(np.zeros(X_shape), np.zeros(W_shape), np.zeros(b_shape), stride, pad)
+
+
+def test_conv_rejects_nan_and_bad_dout():
+    X, W, b = np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 2, 2)), np.zeros(1)
+    X[0, 0, 1, 1] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN"):
+        conv2d_forward(X, W, b)
+    out, cache = conv2d_forward(np.zeros((1, 1, 3, 3)), W, b)
+    with pytest.raises(ValueError, match=r"dout must have shape \(1, 1, 2, 2\), got shape \(1, 1, 3, 3\)"):
+        conv2d_backward(np.zeros((1, 1, 3, 3)), cache)
+    with pytest.raises(ValueError, match="cache must be the tuple returned by conv2d_forward"):
+        conv2d_backward(out, (1, 2))
+
+
+@pytest.mark.parametrize(
+    "shape, size, stride, message",
+    [
+        ((2, 4, 4), 2, 2, r"X must have shape \(N, C, H, W\), got shape \(2, 4, 4\)"),
+        ((1, 1, 4, 4), 0, 2, "size must be an integer >= 1, got 0"),
+        ((1, 1, 4, 4), 2, 0, "stride must be an integer >= 1, got 0"),
+        ((1, 1, 5, 4), 2, 2, r"\(H \+ 2 pad - kernel\) = 3 is not a multiple of stride = 2"),
+        ((1, 1, 4, 4), 5, 1, r"window \(5\) is larger than the padded input"),
+    ],
+)
+def test_maxpool_errors(shape, size, stride, message):
+    with pytest.raises(ValueError, match=message):
+        maxpool_forward(np.zeros(shape), size, stride)
+
+
+def test_maxpool_backward_rejects_wrong_dout():
+    _, cache = maxpool_forward(np.zeros((1, 2, 4, 4)))
+    with pytest.raises(ValueError, match=r"dout must have shape \(1, 2, 2, 2\), got shape \(1, 2, 2, 3\)"):
+        maxpool_backward(np.zeros((1, 2, 2, 3)), cache)
