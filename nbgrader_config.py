@@ -7,18 +7,23 @@ what the book renders). Submissions go to submitted/<student>/<chapter>/.
 
 import os
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
+    AssignLatePenalties,
     CheckCellMetadata,
     ClearHiddenTests,
     ClearOutput,
     DeduplicateIds,
     GetGrades,
+    IgnorePattern,
+    LimitOutput,
     OverwriteCells,
     OverwriteKernelspec,
+    SaveAutoGrades,
 )
 
-from dlcore.course.preprocessors import StripTags
+from dlcore.course.execute import GuardedExecute
+from dlcore.course.preprocessors import HideHiddenTestFrames, StripTags
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
@@ -33,10 +38,17 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # Student notebooks: the stub that replaces every solution region.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# Grading: a per-cell time limit, and a deleted grade cell is put back (and
-# scores 0) instead of leaving the student ungraded.
+# Grading limits (see dlcore/course/execute.py and sandbox.py). A submission
+# never costs more than notebook_timeout seconds; a cell no more than
+# Execute.timeout; a kernel no more than memory_limit bytes; a cell's output no
+# more than max_output_bytes. A deleted grade cell is put back (and scores 0)
+# instead of leaving the student ungraded.
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
+c.GuardedExecute.notebook_timeout = 300
+c.GuardedExecute.max_output_bytes = 1_000_000
+c.SandboxedKernelManager.memory_limit = 4 * 1024**3
+c.SandboxedKernelManager.file_size_limit = 256 * 1024**2
 c.OverwriteCells.add_missing_cells = True
 # The book's `skip-execution` tags must not skip tests when grading (see StripTags).
 c.Autograde.sanitize_preprocessors = [
@@ -48,8 +60,20 @@ c.Autograde.sanitize_preprocessors = [
     CheckCellMetadata,
 ]
 
-# Feedback shows the student's cells and outputs, never the hidden tests' source.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# nbgrader's autograde steps, with its executor replaced by GuardedExecute.
+c.Autograde.autograde_preprocessors = [
+    GuardedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+
+# Feedback shows the student's cells and outputs, never the hidden tests' source
+# (nor tracebacks quoting it).
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestFrames, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
 
 # Explorers in a grading kernel need no pre-rendered frames (nobody sees them):
 # this keeps grading a chapter with explorers fast. Kernels inherit the variable.

@@ -1,6 +1,6 @@
 """Grading throughput: submissions per minute, nbgrader serial vs ``make grade``, side by side.
 
-    .venv/bin/python benchmarks/grading_throughput.py [--per-chapter 12] [--jobs N] [--chapters 03_activations]
+    .venv/bin/python benchmarks/grading_throughput.py [--per-chapter 10] [--jobs N] [--chapters 03_activations]
 
 For each chapter (default: 03_activations) it writes ``--per-chapter``
 synthetic submissions (the solution, the untouched student notebook, and
@@ -8,15 +8,21 @@ notebooks with the catalogued mistakes pasted in, in turn) into three fresh
 temporary copies of the course, then grades them, one way per copy, in the
 same run:
 
-* ``nbgrader serial``: nbgrader's own way, ``nbgrader autograde CHAPTER`` then
-  ``nbgrader generate_feedback CHAPTER``, one process for every student;
+* ``nbgrader serial, stock``: nbgrader's own way, ``nbgrader autograde CHAPTER``
+  then ``nbgrader generate_feedback CHAPTER``, one process for every student,
+  with nbgrader's own executor (a kernel started from scratch per notebook,
+  figures rendered, graceful shutdown);
+* ``nbgrader serial``: the same with the course's executor
+  (:class:`dlcore.course.execute.GuardedExecute`: sandboxed kernels forked
+  from a preloaded zygote, figures not rendered, immediate shutdown);
 * ``make grade --jobs 1``: this course's pipeline on one worker;
 * ``make grade --jobs N``: on N workers (default: the machine's cores).
 
-All three use the course's nbgrader_config.py (its limits, its sandboxed
-kernel). The rate is submissions per wall-clock minute, autograding and
-feedback included, release and setup excluded for nbgrader and included for
-``make grade`` (it re-releases each chapter). Nothing is asserted: it reports.
+Everything else comes from the course's nbgrader_config.py. The rate is
+submissions per wall-clock minute, autograding and feedback included, release
+excluded for nbgrader and included for ``make grade`` (it re-releases each
+chapter, starts its workers, inspects every submission). Nothing is asserted:
+it reports.
 
 From ``benchmarks/run_all.py``: ``import grading_throughput`` then
 ``text, rates = grading_throughput.run(per_chapter=8)``; print ``text``.
@@ -42,9 +48,21 @@ from dlcore.course.grade import grade_course  # noqa: E402
 from dlcore.grading import all_exercises, mistakes  # noqa: E402
 
 
-def _course(dest: Path, chapters: list[str]) -> Course:
+STOCK_EXECUTOR = """
+# benchmark: nbgrader's own executor instead of the course's
+from nbgrader.preprocessors import Execute
+c.Autograde.autograde_preprocessors = [
+    Execute if p is GuardedExecute else p for p in c.Autograde.autograde_preprocessors
+]
+"""
+
+
+def _course(dest: Path, chapters: list[str], stock: bool = False) -> Course:
     dest.mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
+    if stock:
+        with (dest / "nbgrader_config.py").open("a") as fh:
+            fh.write(STOCK_EXECUTOR)
     shutil.copytree(ROOT / "solutions", dest / "solutions", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     course = Course(dest)
     course.release_many(chapters)
@@ -100,14 +118,17 @@ def _pipeline(course: Course, chapters: list[str], jobs: int) -> float:
     return seconds
 
 
-def run(per_chapter: int = 12, chapters: list[str] | None = None, jobs: int | None = None) -> tuple[str, dict[str, float]]:
+def run(per_chapter: int = 10, chapters: list[str] | None = None,
+        jobs: int | None = None) -> tuple[str, dict[str, float]]:
     """Grade the synthetic submissions three ways; return a report and the rates (submissions/min)."""
     ensure_path()
     jobs = jobs or os.cpu_count() or 1
     chapters = chapters or ["03_activations"]
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
-        ways = {"nbgrader serial": None, "make grade --jobs 1": 1, f"make grade --jobs {jobs}": jobs}
-        courses = {way: _course(Path(tmp) / f"c{i}", chapters) for i, way in enumerate(ways)}
+        ways = {"nbgrader serial, stock": 0, "nbgrader serial": 0, "make grade --jobs 1": 1,
+                f"make grade --jobs {jobs}": jobs}
+        courses = {way: _course(Path(tmp) / f"c{i}", chapters, stock=way.endswith("stock"))
+                   for i, way in enumerate(ways)}
         for course in courses.values():
             for chapter in chapters:
                 _submit(course, chapter, _submissions(course, chapter, per_chapter))
@@ -115,24 +136,24 @@ def run(per_chapter: int = 12, chapters: list[str] | None = None, jobs: int | No
         seconds = {}
         for way, n in ways.items():
             course = courses[way]
-            seconds[way] = _nbgrader_serial(course, chapters) if n is None else _pipeline(course, chapters, n)
-        # nbgrader serial must have graded everyone too: read its gradebook
-        check = courses["nbgrader serial"].scores(chapters)
-        if len(check) != total or any(s.status != "graded" for s in check):
-            raise RuntimeError(f"nbgrader serial left submissions ungraded: {check}")
+            seconds[way] = _nbgrader_serial(course, chapters) if n == 0 else _pipeline(course, chapters, n)
+        for way, n in ways.items():  # nbgrader serial must have graded everyone too: read its gradebook
+            check = courses[way].scores(chapters)
+            if n == 0 and (len(check) != total or any(s.status != "graded" for s in check)):
+                raise RuntimeError(f"{way} left submissions ungraded: {check}")
     rates = {way: total / s * 60 for way, s in seconds.items()}
-    base = rates["nbgrader serial"]
+    base = rates["nbgrader serial, stock"]
     lines = [f"{total} submissions ({per_chapter} per chapter: {', '.join(chapters)}), {os.cpu_count()} cores, "
              f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
-             f"{'way':<24}{'seconds':>9}{'subs/min':>10}{'vs serial':>11}"]
+             f"{'way':<26}{'seconds':>9}{'subs/min':>10}{'vs stock':>10}"]
     for way in ways:
-        lines.append(f"{way:<24}{seconds[way]:>9.1f}{rates[way]:>10.1f}{rates[way] / base:>10.2f}x")
+        lines.append(f"{way:<26}{seconds[way]:>9.1f}{rates[way]:>10.1f}{rates[way] / base:>9.2f}x")
     return "\n".join(lines), rates
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--per-chapter", type=int, default=12, help="synthetic submissions per chapter")
+    parser.add_argument("--per-chapter", type=int, default=10, help="synthetic submissions per chapter")
     parser.add_argument("--chapters", nargs="*", default=None, help="chapters (default: 03_activations; 'all')")
     parser.add_argument("--jobs", type=int, default=None, help="workers of the parallel run (default: cores)")
     args = parser.parse_args(argv)

@@ -74,3 +74,34 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if proc.returncode != 0:
         pytest.fail(f"jupyter-book build failed (exit {proc.returncode}):\n{log[-6000:]}")
     return out / "_build" / "html"
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright, one per worker (the sync API allows one at a time).
+
+    Skips, loudly, only where /usr/bin/chromium is missing; .ci/run installs it.
+    """
+    import warnings
+
+    if not CHROMIUM.exists():
+        message = (f"BROWSER TESTS DID NOT RUN: {CHROMIUM} is missing. Install Debian's Chromium "
+                   "(apt-get install -y chromium; .ci/run does this) to run them.")
+        warnings.warn(message, pytest.PytestWarning, stacklevel=1)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()

@@ -17,7 +17,6 @@ import http.server
 import re
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,12 +27,6 @@ from test_offline import toc_entries, toc_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("book")]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-SCREENSHOTS = ROOT / "_build" / "screenshots"
-TIMEOUT_MS = 60_000  # per wait; a loaded 2-core machine needs ~15 s for the heaviest page
-
 # Console messages that may appear, each with the reason it is not the book's fault.
 # Empty: the theme's "invalid theme mode" error is fixed by html_context.default_mode
 # and sphinx_thebe's duplicated `const THEBE_JS_URL` by leaving sphinx_thebe out
@@ -41,7 +34,7 @@ TIMEOUT_MS = 60_000  # per wait; a loaded 2-core machine needs ~15 s for the hea
 TOLERATED_CONSOLE: dict[str, str] = {}
 
 
-# -- fixtures ----------------------------------------------------------------
+# -- fixtures (the session `browser` is in conftest.py, shared with test_lab.py) --
 @pytest.fixture(scope="session")
 def site(built_book: Path) -> Iterator[str]:
     """The built book served by http.server on 127.0.0.1 (random port), in a thread."""
@@ -60,26 +53,6 @@ def site(built_book: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = (f"BROWSER TESTS DID NOT RUN: {CHROMIUM} is missing. Install Debian's Chromium "
-                   "(apt-get install -y chromium; .ci/run does this) to run them.")
-        warnings.warn(message, pytest.PytestWarning, stacklevel=1)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    try:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        playwright.stop()
 
 
 class Visit:

@@ -1,7 +1,8 @@
 """Real nbgrader runs, every chapter: the solution scores full marks, the
 untouched student notebook scores zero with only NotImplementedError, and (for
 activations) one wrong answer loses exactly its own points. Scores come from
-nbgrader's gradebook, never from exit codes."""
+nbgrader's gradebook, never from exit codes. Grading goes through ``make
+grade``'s pipeline, and the checks are ``make validate``'s (dlcore.course.validate)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from conftest import CHAPTER_NOTEBOOKS, chapter_params
 from nbtools import cell, errors, submit, with_answers
 
 from dlcore.course import Course
+from dlcore.course.grade import grade_course
+from dlcore.course.validate import full_marks_problems, submit_reference_notebooks, untouched_problems
 
 pytestmark = pytest.mark.slow
 
@@ -25,39 +28,32 @@ _graded: dict[str, Course] = {}
 
 @pytest.fixture
 def graded(released_course, chapter: str) -> Course:
-    """The chapter graded once per worker: students 'solution' and 'untouched' (+ 'axis0')."""
+    """The chapter graded once per worker by ``make grade``'s pipeline: students 'solution' and
+    'untouched' (+ 'axis0')."""
     if chapter not in _graded:
         course = released_course(chapter)
-        name = CHAPTER_NOTEBOOKS[chapter]
-        solution = nbformat.read(course.solutions / chapter / name, as_version=4)
-        submit(course, "solution", chapter, name, solution)
-        submit(course, "untouched", chapter, name, nbformat.read(course.chapters_dir / chapter / name, as_version=4))
+        submit_reference_notebooks(course, chapter)
+        students = ["solution", "untouched"]
         if chapter == "03_activations":
-            submit(course, "axis0", chapter, name, with_answers(solution, {"softmax": SOFTMAX_AXIS0}))
-        course.autograde(chapter)
-        course.generate_feedback(chapter)
+            solution = nbformat.read(course.solutions / chapter / CHAPTER_NOTEBOOKS[chapter], as_version=4)
+            answer = with_answers(solution, {"softmax": SOFTMAX_AXIS0})
+            submit(course, "axis0", chapter, CHAPTER_NOTEBOOKS[chapter], answer)
+            students.append("axis0")
+        grade_course(course.root, [chapter], jobs=2, progress=None, students=students, release=False)
         _graded[chapter] = course
     return _graded[chapter]
 
 
 @pytest.mark.parametrize("chapter", chapter_params())
 def test_solution_scores_full_marks(graded: Course, chapter: str) -> None:
-    scores = graded.cell_scores(chapter, "solution")
-    assert scores, "no grade cells were recorded"
-    lost = {gid: s for gid, s in scores.items() if s[0] != s[1]}
-    name = CHAPTER_NOTEBOOKS[chapter]
-    assert not lost, f"the solution lost points: {lost}; errors: {errors(graded, 'solution', chapter, name)}"
+    problems = full_marks_problems(graded, chapter, "solution")
+    assert not problems, problems
 
 
 @pytest.mark.parametrize("chapter", chapter_params())
 def test_untouched_student_notebook_scores_zero_with_only_not_implemented(graded: Course, chapter: str) -> None:
-    scores = graded.cell_scores(chapter, "untouched")
-    assert all(max_score > 0 for _, max_score in scores.values())
-    assert sum(score for score, _ in scores.values()) == 0, scores
-    errs = errors(graded, "untouched", chapter, CHAPTER_NOTEBOOKS[chapter])
-    assert set(errs) == set(scores), f"grade cells without an error: {set(scores) - set(errs)}"
-    names = {o["ename"] for outs in errs.values() for o in outs}
-    assert names == {"NotImplementedError"}, names
+    problems = untouched_problems(graded, chapter, "untouched")
+    assert not problems, problems
 
 
 @pytest.mark.parametrize("chapter", chapter_params())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
@@ -10,6 +9,7 @@ import pytest
 from conftest import ROOT, make_course
 from nbtools import grade_cells
 
+from dlcore.course.validate import grade_cell_problems, output_problems, sync_problems
 from dlcore.grading import all_exercises
 
 SOLUTIONS = sorted(ROOT.glob("solutions/*/*.ipynb"))
@@ -23,24 +23,15 @@ def test_there_are_chapters() -> None:
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_solution_notebooks_are_committed_without_outputs(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
-    dirty = [c.get("id") for c in nb.cells if c.cell_type == "code" and (c.outputs or c.execution_count)]
-    assert not dirty, f"{path.relative_to(ROOT)}: cells with outputs {dirty}; clear them before committing"
+    problems = output_problems(nb)
+    assert not problems, f"{path.relative_to(ROOT)}: {problems}"
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_every_grade_cell_has_points_and_a_unique_id(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
-    nbformat.validate(nb)
-    ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
-    assert len(ids) == len(set(ids)), f"duplicate grade ids: {sorted({i for i in ids if ids.count(i) > 1})}"
-    for c in nb.cells:
-        meta = c.metadata.get("nbgrader")
-        if meta is None:
-            continue
-        assert meta["schema_version"] == 3, f"{meta['grade_id']}: schema {meta['schema_version']}"
-        if meta["grade"]:
-            assert meta.get("points", 0) > 0, f"{meta['grade_id']} has no points"
-            assert meta["locked"], f"{meta['grade_id']} is a grade cell but not locked"
+    problems = grade_cell_problems(nb)
+    assert not problems, f"{path.relative_to(ROOT)}: {problems}"
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
@@ -67,18 +58,9 @@ def test_exercise_and_check_cells_are_not_executed_in_the_book(path: Path) -> No
             assert "skip-execution" in c.metadata.get("tags", []), f"{meta['grade_id']} lacks the skip-execution tag"
 
 
-def _normalised(path: Path) -> str:
-    return json.dumps(json.loads(path.read_text()), sort_keys=True, indent=1)
-
-
 @pytest.mark.slow
 def test_chapters_are_in_sync_with_solutions(tmp_path: Path) -> None:
     course = make_course(tmp_path / "course")
-    stale = []
-    for chapter in course.chapters():
-        fresh = course.release(chapter, release_dir=tmp_path / "release")
-        for nb in sorted(fresh.glob("*.ipynb")):
-            committed = ROOT / "chapters" / chapter / nb.name
-            if not committed.exists() or _normalised(committed) != _normalised(nb):
-                stale.append(str(committed.relative_to(ROOT)))
-    assert not stale, f"chapters/ is out of date with solutions/: {stale}; run `make release`"
+    fresh = course.release_many(course.chapters(), tmp_path / "release")
+    problems = sync_problems(fresh, ROOT / "chapters", course.chapters())
+    assert not problems, problems

@@ -1,21 +1,52 @@
 """The instructor's side of the course: release, grade, validate.
 
-Everything goes through nbgrader, run as a subprocess in a course directory
-(the repository, or a temporary copy in the tests). Scores are read from
-nbgrader's gradebook, never from exit codes: ``nbgrader validate`` and
-``autograde`` exit 0 even when a notebook fails.
+Everything goes through nbgrader, in a course directory (the repository, or a
+temporary copy in the tests). Scores are read from nbgrader's gradebook, never
+from exit codes: ``nbgrader validate`` and ``autograde`` exit 0 even when a
+notebook fails.
+
+Modules:
+
+* :class:`Course` (here): the course directory and thin wrappers of nbgrader;
+* :mod:`~dlcore.course.grade`: ``make grade``, parallel, every submission ends
+  with a score and a status (:mod:`~dlcore.course.status`);
+* :mod:`~dlcore.course.submission`: reading and repairing a submission first;
+* :mod:`~dlcore.course.pool`, :mod:`~dlcore.course.worker`: the grading workers;
+* :mod:`~dlcore.course.execute`, :mod:`~dlcore.course.sandbox`,
+  :mod:`~dlcore.course.zygote`: how a submission runs (time, memory, output and
+  file limits; kernels forked from a preloaded process);
+* :mod:`~dlcore.course.preprocessors`: nbgrader preprocessors of the course;
+* :mod:`~dlcore.course.validate`: ``make validate``;
+* :mod:`~dlcore.course.files`: atomic writes.
 """
 
 from __future__ import annotations
 
-import csv
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Course", "NbgraderError", "Score"]
+__all__ = ["Course", "NbgraderError", "Score", "ensure_path", "grade_course", "reason", "validate_course"]
+
+
+def ensure_path() -> None:
+    """Put this Python's bin/ first on PATH: nbgrader runs ``alembic`` and kernels from PATH."""
+    bindir = str(Path(sys.executable).parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if parts[:1] != [bindir]:
+        os.environ["PATH"] = os.pathsep.join([bindir, *[p for p in parts if p != bindir]])
+
+
+def reason(log: str) -> str:
+    """The most telling line of an nbgrader log or traceback: its last ``SomethingError: ...``."""
+    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if re.search(r"\w+(Error|Exception)\b:", ln) and "NbGraderException" not in ln
+              and "Please see" not in ln]
+    pick = (errors or [ln for ln in lines if "ERROR" in ln] or lines or ["unknown error"])[-1]
+    return pick if len(pick) <= 300 else pick[:297] + "..."
 
 
 class NbgraderError(RuntimeError):
@@ -81,6 +112,27 @@ class Course:
         base = self.chapters_dir if release_dir is None else Path(release_dir)
         return base / chapter
 
+    def release_many(self, chapters: list[str], release_dir: str | Path | None = None) -> Path:
+        """Like :meth:`release` for several chapters, in this process (no nbgrader start per chapter).
+
+        Returns the folder holding ``<chapter>/<notebook>.ipynb`` (chapters/ by default).
+        """
+        from nbgrader.apps import NbGraderAPI
+
+        from dlcore.course.worker import load_config
+
+        ensure_path()  # nbgrader runs `alembic` from PATH
+        config = load_config(self.root)
+        if release_dir is not None:
+            config.CourseDirectory.release_directory = str(Path(release_dir).resolve())
+        api = NbGraderAPI(config=config)
+        for chapter in chapters:
+            result = api.generate_assignment(chapter, force=True, create=True)
+            if not result["success"]:
+                raise NbgraderError(f"generate_assignment {chapter} failed:\n{(result.get('log') or '')[-3000:]}"
+                                    f"{result.get('error', '')[-2000:]}")
+        return self.chapters_dir if release_dir is None else Path(release_dir)
+
     def students(self, chapter: str | None = None) -> list[str]:
         """Students with a folder under submitted/ (for ``chapter`` if given)."""
         if not self.submitted.is_dir():
@@ -131,14 +183,16 @@ class Course:
                         rows.append(Score(student, chapter, 0.0, float(assignment.max_score), "not submitted"))
         return rows
 
-    def write_grades(self, path: str | Path, scores: list[Score]) -> Path:
-        """Write grades.csv: student, chapter, score, max_score, status."""
-        path = Path(path)
-        tmp = path.with_suffix(".csv.tmp")
-        with tmp.open("w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["student", "chapter", "score", "max_score", "status"])
-            for s in scores:
-                writer.writerow([s.student, s.chapter, f"{s.score:g}", f"{s.max_score:g}", s.status])
-        tmp.replace(path)
-        return path
+
+def grade_course(*args: object, **kwargs: object) -> object:
+    """See :func:`dlcore.course.grade.grade_course`."""
+    from dlcore.course.grade import grade_course as run
+
+    return run(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def validate_course(*args: object, **kwargs: object) -> object:
+    """See :func:`dlcore.course.validate.validate_course`."""
+    from dlcore.course.validate import validate_course as run
+
+    return run(*args, **kwargs)  # type: ignore[arg-type]

@@ -1,15 +1,19 @@
 """Command line of the instructor's pipeline: ``python -m dlcore.course``.
 
     release    regenerate chapters/ from solutions/
-    grade      autograde submitted/<student>/<chapter>/, write grades.csv and feedback/
+    grade      autograde submitted/<student>/<chapter>/ in parallel; write grades.csv,
+               misconceptions.csv and feedback/; print a summary of known mistakes
+    validate   every solution scores full marks, every untouched student notebook
+               scores 0 with only NotImplementedError, chapters/ is in sync with
+               solutions/, solutions have no outputs, grade cells have points and
+               unique ids
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-import tempfile
-from pathlib import Path
 
 from dlcore.course import Course, NbgraderError
 
@@ -22,21 +26,35 @@ def _release(course: Course, args: argparse.Namespace) -> int:
 
 
 def _grade(course: Course, args: argparse.Namespace) -> int:
-    chapters = [c for c in (args.chapters or course.chapters()) if course.students(c)]
-    if not course.students():
-        print(f"nothing to grade: no submissions under {course.submitted}")
+    from dlcore.course.grade import grade_course, misconception_summary
+
+    run = grade_course(course.root, args.chapters or None, jobs=args.jobs, feedback=not args.no_feedback)
+    if not run.rows:
         return 0
-    with tempfile.TemporaryDirectory() as scratch:
-        for chapter in chapters:
-            course.release(chapter, release_dir=Path(scratch) / "release")  # records the chapter in the gradebook
-            print(f"grading {chapter}: {len(course.students(chapter))} submission(s)")
-            course.autograde(chapter)
-            course.generate_feedback(chapter)
-    scores = course.scores()
-    path = course.write_grades(course.root / "grades.csv", scores)
-    for s in scores:
-        print(f"  {s.student:20s} {s.chapter:20s} {s.score:6g} / {s.max_score:g}  {s.status}")
-    print(f"wrote {path.relative_to(course.root)} and feedback/")
+    statuses: dict[str, int] = {}
+    for row in run.rows:
+        statuses[row.status] = statuses.get(row.status, 0) + 1
+    print(f"\ngraded {run.graded} submission(s) in {run.seconds:.0f} s: "
+          + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items(), key=lambda kv: -kv[1])))
+    summary = misconception_summary(run)
+    if summary:
+        print("\nknown mistakes (misconceptions.csv):")
+        for line in summary:
+            print(f"  {line}")
+    print(f"\nwrote grades.csv, misconceptions.csv and feedback/ in {course.root}")
+    return 0
+
+
+def _validate(course: Course, args: argparse.Namespace) -> int:
+    from dlcore.course.validate import validate_course
+
+    problems = validate_course(course.root, args.chapters or None, jobs=args.jobs)
+    if problems:
+        print(f"\n{len(problems)} problem(s):")
+        for problem in problems:
+            print(f"  {problem}")
+        return 1
+    print("\nevery chapter is valid")
     return 0
 
 
@@ -45,15 +63,17 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", default=".", help="course directory (holds nbgrader_config.py)")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("release", "grade"):
+    for name in ("release", "grade", "validate"):
         p = sub.add_parser(name)
         p.add_argument("chapters", nargs="*", help="chapter folders (default: all)")
-        p.add_argument("--jobs", type=int, default=1, help="parallel workers (grade)")
+        p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel workers (grade, validate)")
+        if name == "grade":
+            p.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
     args = parser.parse_args(argv)
     try:
         course = Course(args.root)
-        return {"release": _release, "grade": _grade}[args.command](course, args)
-    except (ValueError, NbgraderError) as exc:
+        return {"release": _release, "grade": _grade, "validate": _validate}[args.command](course, args)
+    except (ValueError, NbgraderError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
