@@ -74,6 +74,8 @@ def main() -> None:
     parser.add_argument("--no-torch", action="store_true", help="skip the torch column even if torch imports")
     parser.add_argument("--max-epochs", type=int, default=15, help="epoch limit of the end-to-end runs")
     parser.add_argument("--threads", type=int, default=None, help="BLAS and torch threads (default: as set)")
+    parser.add_argument("--grading", type=int, default=16, metavar="N",
+                        help="grade N synthetic submissions serial vs parallel (0 skips it)")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.threads:
@@ -112,6 +114,12 @@ def main() -> None:
     rows, _ = bench_train.run(args.max_epochs)
     print(table(bench_train.HEADERS, rows))
     print("targets: lenet5 97% in under 2 s, 98% in under 10 s")
+    if args.grading:
+        import grading_throughput
+
+        print(f"\n== grading throughput ({args.grading} synthetic submissions of 03_activations) ==")
+        print(grading_throughput.run(per_chapter=args.grading)[0])
+        print("target: >= 90 submissions per minute with make grade on 2 cores")
     print(f"\ntotal benchmark time {time.perf_counter() - start:.0f} s")
 
 
