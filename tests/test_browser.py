@@ -27,6 +27,9 @@ from test_offline import toc_entries, toc_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("book")]
 
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+TIMEOUT_MS = 60_000  # per wait; a loaded 2-core machine needs ~15 s for the heaviest page
+
 # Console messages that may appear, each with the reason it is not the book's fault.
 # Empty: the theme's "invalid theme mode" error is fixed by html_context.default_mode
 # and sphinx_thebe's duplicated `const THEBE_JS_URL` by leaving sphinx_thebe out
