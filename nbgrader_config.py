@@ -41,7 +41,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # Grading limits (see dlcore/course/execute.py and sandbox.py). A submission
 # never costs more than notebook_timeout seconds; a cell no more than
 # Execute.timeout; a kernel no more than memory_limit bytes; a cell's output no
-# more than max_output_bytes. A deleted grade cell is put back (and scores 0)
+# more than max_output_bytes. A deleted grade cell is put back and graded
 # instead of leaving the student ungraded.
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True

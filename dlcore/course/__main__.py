@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("release", "grade", "validate"):
         p = sub.add_parser(name)
         p.add_argument("chapters", nargs="*", help="chapter folders (default: all)")
-        p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel workers (grade, validate)")
+        if name != "release":
+            p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel grading workers")
         if name == "grade":
             p.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
     args = parser.parse_args(argv)

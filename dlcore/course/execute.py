@@ -127,18 +127,22 @@ class GuardedExecute(Execute):
             if cell.cell_type == "code" and cell.source.strip():
                 cell.outputs = [*cell.get("outputs", []), _error(ename, evalue)]
 
-    async def _async_responsive(self) -> bool:
+    async def _async_kernel_info(self, timeout: float) -> dict[str, Any] | None:
+        """The kernel's reply to kernel_info within ``timeout`` seconds, or None."""
         assert self.kc is not None
         msg_id = self.kc.kernel_info()
-        end = monotonic() + self.unresponsive_timeout
+        end = monotonic() + timeout
         while monotonic() < end:
             try:
                 msg = await self.kc.shell_channel.get_msg(timeout=max(0.1, end - monotonic()))
             except Exception:  # noqa: BLE001 - queue.Empty: no reply yet
                 continue
             if msg["parent_header"].get("msg_id") == msg_id:
-                return True
-        return False
+                return msg
+        return None
+
+    async def _async_responsive(self) -> bool:
+        return await self._async_kernel_info(self.unresponsive_timeout) is not None
 
     def _timed_out(self, cell: NotebookNode) -> bool:
         return any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
@@ -158,9 +162,11 @@ class GuardedExecute(Execute):
         try:
             with self.setup_kernel():
                 assert self.kc is not None
-                info_msg = self.wait_for_reply(self.kc.kernel_info())
+                info_msg = run_sync(self._async_kernel_info)(10)
                 if info_msg is not None:
                     self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+                else:
+                    self.log.warning("no kernel_info reply in 10 s; running the notebook anyway")
                 for index, cell in enumerate(cells):
                     if self._out_of_time():
                         self._mark_not_run(cells[index:], "NotebookTimeoutError",

@@ -101,6 +101,7 @@ class Worker:
         shutil.copytree(job["stage"], self.root / "submitted" / student / chapter)
         result: dict[str, Any] = {"ok": False, "error": "", "events": [], "mistakes": []}
         graded = self.api.autograde(chapter, student, force=True, create=True)
+        result["autograde_seconds"] = round(time.monotonic() - start, 2)
         if graded["success"]:
             result["ok"] = True
             if job.get("feedback", True):
