@@ -23,6 +23,27 @@ def make_course(root: Path) -> Course:
     return Course(root)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make ``--dist loadgroup`` group by ``xdist_group`` again under pytest 9.
+
+    pytest-xdist 3.8 appends ``@group`` to ``item._nodeid``, which pytest 9 no
+    longer reads (it keeps the id in ``item._id``), so every group was spread
+    over all workers and each worker built the book and graded each chapter.
+    This sets the suffix where pytest 9 reads it; it does nothing where xdist
+    already did (an ``@`` after the parameters).
+    """
+    if not getattr(config.option, "loadgroup", False):  # set on xdist's workers, where grouping happens
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and "@" not in item.nodeid.rsplit("]", 1)[-1]:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")
+
+
 CHAPTER_NOTEBOOKS = {p.parent.name: p.name for p in sorted(ROOT.glob("solutions/*/*.ipynb"))}
 
 

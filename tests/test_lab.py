@@ -9,12 +9,14 @@ Playwright. Skipped, loudly, only where /usr/bin/chromium is missing
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +48,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def shut_down_kernels(lab: str) -> None:
+    """Stop every kernel of the server, so that the next notebook runs on a quiet machine."""
+    headers = {"Authorization": f"token {TOKEN}"}
+    with urllib.request.urlopen(urllib.request.Request(f"{lab}/api/kernels", headers=headers)) as reply:
+        kernels = json.load(reply)
+    for kernel in kernels:
+        request = urllib.request.Request(f"{lab}/api/kernels/{kernel['id']}", method="DELETE", headers=headers)
+        urllib.request.urlopen(request).close()
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +111,11 @@ def test_solution_runs_in_jupyterlab_and_explorers_move(lab: str, browser, noteb
             route.abort()
 
     page.route("**/*", only_local)
-    page.goto(f"{lab}/lab/tree/{notebook.parent.name}.ipynb?token={TOKEN}")
+    # A workspace of its own, reset, so that no tab or kernel of another test's notebook comes back.
+    name = notebook.parent.name
+    page.goto(f"{lab}/lab/workspaces/{name}/tree/{name}.ipynb?reset&token={TOKEN}")
     page.wait_for_selector(".jp-Notebook", timeout=90_000)
+    assert page.locator(".jp-Notebook").count() == 1, "another notebook is open beside this one"
     page.wait_for_selector("text=Validate", timeout=30_000)  # nbgrader's toolbar button
     page.wait_for_selector("text=| Idle", timeout=90_000)  # the kernel is up
     page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
@@ -136,3 +151,4 @@ def test_solution_runs_in_jupyterlab_and_explorers_move(lab: str, browser, noteb
         )
     assert not outside, f"requests left the machine: {outside[:5]}"
     page.close()
+    shut_down_kernels(lab)
