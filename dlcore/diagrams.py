@@ -18,6 +18,7 @@ from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch,
 __all__ = [
     "ai_ml_dl",
     "autoencoder",
+    "backprop_graph",
     "boltzmann_machines",
     "cnn",
     "feedforward",
@@ -441,4 +442,69 @@ def svm() -> Figure:
     right.legend(fontsize=8)
     right.set_title("a linear SVM is one neuron trained with the hinge loss", fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+# -- backpropagation (chapter 06) ------------------------------------------------------
+
+
+def backprop_graph(x: float = 3.0, y: float = -4.0, z: float = 2.0, w: float = -1.0) -> Figure:
+    """The computational graph of f = 2 (x y + max(z, w)) with its forward values and backward gradients.
+
+    f = 2 (x y + max(z, w));  df/dx = 2 y,  df/dy = 2 x,  df/dz = 2 [z >= w],  df/dw = 2 [w > z]
+
+    Every edge carries its forward value above it (green) and the gradient of f with respect to that value
+    below it (red). A tie z == w routes the gradient to z.
+
+    Args:
+        x, y, z, w: the four inputs, finite numbers.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: when an input is not a finite number.
+    """
+    inputs = {"x": x, "y": y, "z": z, "w": w}
+    for name, value in inputs.items():
+        number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+        if not number or not np.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    x, y, z, w = (float(v) for v in inputs.values())
+    q, m = x * y, max(z, w)
+    s = q + m
+    f = 2 * s
+    ds = 2.0
+    grads = {"x": y * ds, "y": x * ds, "z": ds if z >= w else 0.0, "w": ds if w > z else 0.0, "q": ds, "m": ds,
+             "s": ds, "f": 1.0}
+    values = {"x": x, "y": y, "z": z, "w": w, "q": q, "m": m, "s": s, "f": f}
+
+    fig, ax = _canvas(11.5, 5.6, scale=0.72)
+    green, red = "#1b7a2f", "#c0392b"
+    sources = {"x": (0.6, 4.6), "y": (0.6, 3.0), "z": (0.6, 2.1), "w": (0.6, 0.5)}
+    mul = _node(ax, (3.9, 3.7), 0.38, GATE, "\u00d7", 15)
+    big = _node(ax, (3.9, 1.4), 0.38, GATE, "max", 10)
+    add = _node(ax, (6.6, 2.55), 0.38, GATE, "+", 15)
+    two = _node(ax, (9.0, 2.55), 0.38, GATE, "\u00d72", 13)
+    for name, xy in sources.items():
+        _label(ax, xy, f"${name}$", 13)
+
+    def edge(start: Point, end: Point, name: str, at: float = 0.5, patch_a: object = None,
+             patch_b: object = None) -> None:
+        _arrow(ax, start, end, patch_a=patch_a, patch_b=patch_b)
+        mx, my = start[0] + at * (end[0] - start[0]), start[1] + at * (end[1] - start[1])
+        shown = f"{values[name]:.3g}" if name in inputs else f"{name} = {values[name]:.3g}"
+        _label(ax, (mx, my + 0.27), shown, 10, color=green, weight="bold")
+        _label(ax, (mx, my - 0.27), f"{grads[name]:.3g}", 10, color=red, weight="bold")
+
+    for name, gate in (("x", mul), ("y", mul), ("z", big), ("w", big)):
+        sx, sy = sources[name]
+        edge((sx + 0.3, sy), _centre(gate), name, at=0.3, patch_b=gate)
+    edge(_centre(mul), _centre(add), "q", patch_a=mul, patch_b=add)
+    edge(_centre(big), _centre(add), "m", patch_a=big, patch_b=add)
+    edge(_centre(add), _centre(two), "s", patch_a=add, patch_b=two)
+    edge(_centre(two), (10.9, 2.55), "f", patch_a=two)
+    _label(ax, (11.15, 2.55), "$f$", 13)
+    _label(ax, (6.0, 5.35), "forward value (above each edge)", 9.5, color=green)
+    _label(ax, (6.0, 0.2), "gradient of $f$ with respect to that value (below each edge)", 9.5, color=red)
     return fig

@@ -108,3 +108,18 @@ def test_rnn_unrolls_the_requested_number_of_steps(draw) -> None:
     fig = draw("rnn", steps=3)
     labels = _texts(fig)
     assert "$h_3$" in labels and "$h_4$" not in labels
+
+
+def test_backprop_graph_shows_forward_values_and_gradients(draw) -> None:
+    fig = draw("backprop_graph", 3.0, -4.0, 2.0, -1.0)
+    texts = _texts(fig)
+    for shown in ("q = -12", "m = 2", "s = -10", "f = -20", "-8", "6", "0"):
+        assert shown in texts, f"{shown!r} missing from {texts}"
+    routed = _texts(draw("backprop_graph", 3.0, -4.0, -1.0, 2.0))
+    assert routed.count("0") == 1 and "m = 2" in routed, "max routes the gradient to the larger input, w"
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "3", None, True])
+def test_backprop_graph_rejects_inputs_that_are_not_finite_numbers(bad) -> None:
+    with pytest.raises(ValueError, match="x must be a finite number"):
+        diagrams.backprop_graph(x=bad)

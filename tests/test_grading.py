@@ -177,3 +177,32 @@ def test_ragged_results_are_compared_item_by_item() -> None:
     assert describe_difference(want, want[:1], ("result",), 1e-6, 1e-9) == "returned 1 items instead of 2"
     wrong = [(np.ones((2, 3)), np.zeros(3)), (2 * np.ones((3, 1)), np.zeros(1))]
     assert describe_difference(want, wrong, ("result",), 1e-6, 1e-9).startswith("item 1: item 0: every value is 2 times")
+
+
+def test_in_place_change_names_the_catalogued_mistake_that_does_the_same() -> None:
+    code = "def sgd_step(param, grad, lr):\n    param -= lr * grad\n    return param\n"
+    with pytest.raises(CheckFailed) as info:
+        check(student(code, "sgd_step"), "sgd_step")
+    text = str(info.value)
+    assert "sgd_step changed its input argument 1 in place" in text, text
+    assert "likely mistake [sgd-in-place]" in text, text
+
+
+def test_in_place_change_of_another_argument_names_no_mistake() -> None:
+    # No catalogued mistake of sgd_step changes grad (argument 2): the message must not blame one.
+    code = "def sgd_step(param, grad, lr):\n    grad *= lr\n    return param - grad\n"
+    with pytest.raises(CheckFailed) as info:
+        check(student(code, "sgd_step"), "sgd_step")
+    text = str(info.value)
+    assert "sgd_step changed its input argument 2 in place" in text, text
+    assert "likely mistake" not in text, text
+
+
+def test_changed_inputs_covers_positional_and_keyword_arrays() -> None:
+    from dlcore.grading.check import _changed_inputs
+
+    a, b = np.zeros(3), np.ones(2)
+    before = ((a.copy(), 0.1), {"velocity": b.copy(), "beta": 0.9})
+    assert _changed_inputs(before, ((a, 0.1), {"velocity": b, "beta": 0.9})) == []
+    a[0], b[1] = 1.0, 5.0
+    assert _changed_inputs(before, ((a, 0.1), {"velocity": b, "beta": 0.9})) == [0, "velocity"]

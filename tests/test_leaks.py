@@ -16,7 +16,7 @@ import functools
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -293,10 +293,19 @@ def same_case(a: Any, b: Any) -> bool:
         same_value(a.kwargs[k], b.kwargs[k]) for k in a.kwargs)
 
 
+def flat_parts(secret: Any) -> Iterator[Any]:
+    """The arrays and numbers of a result, also inside nested tuples and lists (backward's ``[(dW, db), ...]``)."""
+    if isinstance(secret, (tuple, list)):
+        for part in secret:
+            yield from flat_parts(part)
+    else:
+        yield secret
+
+
 def shown_values(message: str, secret: Any) -> list[str]:
     """The parts of ``secret`` that ``message`` prints: an array as the checker formats it, or
     any of its non-round numbers (0.123456 counts, 0.5 or 3.0 do not) in any format."""
-    parts = secret if isinstance(secret, (tuple, list)) else (secret,)
+    parts = list(flat_parts(secret))
     found = [format_array(p) for p in parts if len(compact(format_array(p))) > 2
              and compact(format_array(p)) in compact(message)]
     printed = np.array([float(t) for t in re.findall(r"-?\d+\.\d*(?:e[-+]?\d+)?", message)] or [np.nan])

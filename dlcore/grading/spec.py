@@ -55,6 +55,19 @@ class Exercise:
             ``verify(case, got) -> problem or None`` that checks properties
             instead of equality with the reference.
         rtol, atol: tolerances of the comparison with the reference.
+        alike: ``alike(case, expected, wrong, got) -> bool``, whether the
+            student's answer ``got`` behaves like a known mistake's answer
+            ``wrong`` (``expected``: the reference's); replaces equality
+            within the tolerances when matching mistakes, for answers with
+            parts checked by properties (the cache of a ``*_forward``).
+        ignored: names in ``outputs`` whose values are not compared, such as
+            the ``cache`` of a ``*_forward`` function, whose contents are the
+            student's choice (the student must still return one).
+        loop_advice: for a ``vectorised`` exercise whose probe cases grow in
+            more than the number of samples (images that also grow in height
+            and width), the advice that replaces the default one when the
+            student's code loops; the message then names the two probe cases
+            by their labels.
     """
 
     name: str
@@ -68,6 +81,9 @@ class Exercise:
     verify: Callable[[Case, Any], str | None] | None = None
     rtol: float = 1e-5
     atol: float = 1e-8
+    ignored: tuple[str, ...] = ()
+    loop_advice: str = ""
+    alike: Callable[[Case, Any, Any, Any], bool] | None = None
 
 
 @dataclass(frozen=True)
