@@ -62,6 +62,40 @@ def dlcore_step(case: tuple, dtype: str):
     return step
 
 
+def dlcore_pool_step(case: tuple, dtype: str):
+    """Max-pool forward + backward alone, on dlcore's own conv output (batch-last in memory)."""
+    from dlcore.conv import conv2d_forward, maxpool_backward, maxpool_forward
+
+    X, W, b, dout = inputs(case, dtype)
+    out, _ = conv2d_forward(X, W, b, 1, case[-1])
+
+    def step() -> None:
+        maxpool_backward(dout, maxpool_forward(out, 2, 2)[1])
+
+    return step
+
+
+def torch_pool_step(case: tuple, dtype: str):
+    """Max-pool forward + backward alone, on torch's own conv output."""
+    import torch
+    import torch.nn.functional as F
+
+    X, W, b, dout = (torch.from_numpy(a) for a in inputs(case, dtype))
+    out = F.conv2d(X, W, b, stride=1, padding=case[-1]).detach().requires_grad_(True)
+
+    def step() -> None:
+        out.grad = None
+        F.max_pool2d(out, 2, 2).backward(dout)
+
+    return step
+
+
+def pool_key(case: tuple, dtype: str) -> str:
+    _, N, C, H, F, k, pad = case
+    Ho = H + 2 * pad - k + 1
+    return f"maxpool 2x2 of ({N}, {F}, {Ho}, {Ho}) {dtype}"
+
+
 def torch_step(case: tuple, dtype: str):
     import torch
     import torch.nn.functional as F
@@ -88,10 +122,14 @@ def worker(impl: str) -> dict[str, float]:
         import torch
 
         torch.set_num_threads(int(os.environ.get("DLCORE_BENCH_THREADS", os.cpu_count() or 1)))
-        make = torch_step
+        make, make_pool = torch_step, torch_pool_step
     else:
-        make = dlcore_step
-    return {case_key(case, dtype): best_time(make(case, dtype), min_time=0.3) for case in CASES for dtype in DTYPES}
+        make, make_pool = dlcore_step, dlcore_pool_step
+    times = {case_key(case, dtype): best_time(make(case, dtype), min_time=0.3) for case in CASES for dtype in DTYPES}
+    for case in CASES:
+        for dtype in DTYPES:
+            times[pool_key(case, dtype)] = best_time(make_pool(case, dtype), min_time=0.1)
+    return times
 
 
 if __name__ == "__main__":

@@ -317,3 +317,41 @@ def test_maxpool_backward_rejects_wrong_dout():
     _, cache = maxpool_forward(np.zeros((1, 2, 4, 4)))
     with pytest.raises(ValueError, match=r"dout must have shape \(1, 2, 2, 2\), got shape \(1, 2, 2, 3\)"):
         maxpool_backward(np.zeros((1, 2, 2, 3)), cache)
+
+
+# ------------------------------------------------------------------ memory layouts
+
+
+# stride > size leaves cells of X outside every window: their gradient must be 0
+@pytest.mark.parametrize("case", POOL_CASES + [(1, 2, 5, 5, 1, 2), (2, 1, 8, 8, 2, 3)])
+@pytest.mark.parametrize("layout", ["C order", "batch last", "Fortran order"])
+def test_maxpool_backward_any_layout_of_x_and_dout(case, layout):
+    """maxpool_backward copies dout into the layout of X; the result must not depend on either layout."""
+    N, C, H, Wd, size, stride = case
+    X = np.random.default_rng(11).integers(0, 3, size=(N, C, H, Wd)).astype(np.float64)  # ties too
+    if layout == "batch last":  # as conv2d_forward returns it: a view of a (C, H, W, N) buffer
+        X = np.ascontiguousarray(X.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    elif layout == "Fortran order":
+        X = np.asfortranarray(X)
+    X_before = X.copy()
+    out, cache = maxpool_forward(X, size, stride)
+    dout = np.random.default_rng(12).standard_normal(out.shape)  # C order, unlike X in two of the layouts
+    dout_before = dout.copy()
+    dX = maxpool_backward(dout, cache)
+    np.testing.assert_allclose(dX, pool_backward_loops(dout, np.ascontiguousarray(X), size, stride), atol=1e-15)
+    np.testing.assert_array_equal(X, X_before)  # inputs unchanged
+    np.testing.assert_array_equal(dout, dout_before)
+
+
+def test_conv_then_pool_backward_matches_loops():
+    """The chain of the benchmark: conv output (batch-last in memory) -> pool -> C-ordered dout -> back."""
+    rng = np.random.default_rng(13)
+    X, W, b = rng.standard_normal((3, 2, 8, 8)), rng.standard_normal((4, 2, 3, 3)), rng.standard_normal(4)
+    out, conv_cache = conv2d_forward(X, W, b, 1, 1)
+    pooled, pool_cache = maxpool_forward(out, 2, 2)
+    dpooled = rng.standard_normal(pooled.shape)
+    dout = maxpool_backward(dpooled, pool_cache)
+    np.testing.assert_allclose(dout, pool_backward_loops(dpooled, np.ascontiguousarray(out), 2, 2), atol=1e-15)
+    dX, dW, db = conv2d_backward(dout, conv_cache)
+    for got, want in zip((dX, dW, db), conv_backward_loops(dout, X, W, 1, 1)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)

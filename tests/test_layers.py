@@ -313,3 +313,19 @@ RNG = np.random.default_rng(0)
 def test_bad_input_raises_value_error_naming_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_dense_values_do_not_depend_on_memory_order(order):
+    """dense_forward/backward compute transposed products for speed: the numbers must be the plain formulas."""
+    rng = np.random.default_rng(21)
+    X, W, b = rng.standard_normal((5, 4)), rng.standard_normal((4, 3)), rng.standard_normal(3)
+    dout = rng.standard_normal((5, 3))
+    X, W, dout = (np.asarray(a, order=order) for a in (X, W, dout))
+    out, cache = dense_forward(X, W, b)
+    np.testing.assert_allclose(out, X @ W + b, rtol=1e-13)
+    dX, dW, db = dense_backward(dout, cache)
+    np.testing.assert_allclose(dX, dout @ W.T, rtol=1e-13)
+    np.testing.assert_allclose(dW, X.T @ dout, rtol=1e-13)
+    np.testing.assert_allclose(db, dout.sum(axis=0), rtol=1e-13)
+    assert out.shape == (5, 3) and dX.shape == (5, 4) and dW.shape == (4, 3)
