@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
-from dlcore.grading.spec import Case
+from dlcore.grading.spec import Case, Exercise
 
 VISIBLE_SEED = 20261125
 
@@ -12,6 +15,19 @@ VISIBLE_SEED = 20261125
 def visible_rng() -> np.random.Generator:
     """The generator of visible checks: the same inputs on every run."""
     return np.random.default_rng(VISIBLE_SEED)
+
+
+def from_cases(name: str, chapter: str, reference: Callable[..., Any],
+               cases: Callable[[np.random.Generator, bool], list[Case]], **kwargs: Any) -> Exercise:
+    """An exercise whose inputs come from one builder ``cases(rng, hidden)``.
+
+    The visible check draws from :func:`visible_rng` with ``hidden=False``; the
+    hidden tests from the generator seeded at grade time with ``hidden=True``.
+    ``kwargs`` are the other fields of :class:`Exercise` (tolerances, ...).
+    """
+    return Exercise(name=name, chapter=chapter, reference=reference,
+                    visible_cases=lambda: cases(visible_rng(), hidden=False),
+                    hidden_cases=lambda rng: cases(rng, hidden=True), **kwargs)
 
 
 def elementwise_cases(rng: np.random.Generator, hidden: bool, **kwargs: object) -> list[Case]:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from dlcore import gradcheck, layers, losses, mlp
-from dlcore.grading.exercises._inputs import visible_rng
+from dlcore.grading.exercises._inputs import from_cases, visible_rng
 from dlcore.grading.spec import Case, Exercise, Mistake
 
 CHAPTER = "06_backprop"
@@ -231,17 +231,7 @@ def _numerical_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
 
 
 def _backward_exercise(name: str, reference: Any, cases: Any, vectorised: Any, **kwargs: Any) -> Exercise:
-    return Exercise(
-        name=name,
-        chapter=CHAPTER,
-        reference=reference,
-        visible_cases=lambda: cases(visible_rng(), hidden=False),
-        hidden_cases=lambda rng: cases(rng, hidden=True),
-        vectorised=vectorised,
-        rtol=1e-4,
-        atol=1e-6,
-        **kwargs,
-    )
+    return from_cases(name, CHAPTER, reference, cases, vectorised=vectorised, rtol=1e-4, atol=1e-6, **kwargs)
 
 
 EXERCISES = [

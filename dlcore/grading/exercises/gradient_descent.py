@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlcore import optim
-from dlcore.grading.exercises._inputs import visible_rng
+from dlcore.grading.exercises._inputs import from_cases
 from dlcore.grading.spec import Case, Exercise, Mistake
 
 CHAPTER = "07_gradient_descent"
@@ -121,17 +121,8 @@ def _adam_cases(rng: np.random.Generator, hidden: bool) -> list[Case]:
 
 
 def _exercise(name: str, cases, outputs: tuple[str, ...], vectorised) -> Exercise:
-    return Exercise(
-        name=name,
-        chapter=CHAPTER,
-        reference=getattr(optim, name),
-        visible_cases=lambda: cases(visible_rng(), hidden=False),
-        hidden_cases=lambda rng: cases(rng, hidden=True),
-        outputs=outputs,
-        vectorised=vectorised,
-        rtol=1e-5,
-        atol=1e-7,
-    )
+    return from_cases(name, CHAPTER, getattr(optim, name), cases, outputs=outputs, vectorised=vectorised,
+                      rtol=1e-5, atol=1e-7)
 
 
 def _grid(n: int, offset: float = 0.0) -> np.ndarray:

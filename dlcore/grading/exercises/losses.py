@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlcore import losses
-from dlcore.grading.exercises._inputs import visible_rng
+from dlcore.grading.exercises._inputs import from_cases
 from dlcore.grading.spec import Case, Exercise, Mistake
 
 CHAPTER = "04_losses"
@@ -117,17 +117,8 @@ def _labels(n: int, c: int) -> np.ndarray:
 
 
 def _exercise(name: str, cases, vectorised, **kwargs: object) -> Exercise:
-    return Exercise(
-        name=name,
-        chapter=CHAPTER,
-        reference=getattr(losses, name),
-        visible_cases=lambda: cases(visible_rng(), hidden=False),
-        hidden_cases=lambda rng: cases(rng, hidden=True),
-        vectorised=vectorised,
-        rtol=1e-4,
-        atol=1e-7,
-        **kwargs,
-    )
+    return from_cases(name, CHAPTER, getattr(losses, name), cases, vectorised=vectorised, rtol=1e-4, atol=1e-7,
+                      **kwargs)
 
 
 def _vector_regression(n: int) -> Case:
