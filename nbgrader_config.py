@@ -23,6 +23,7 @@ from nbgrader.preprocessors import (
 )
 
 from dlcore.course.execute import GuardedExecute
+from dlcore.course.feedback import FeedbackExporter
 from dlcore.course.preprocessors import HideHiddenTestFrames, StripTags
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
@@ -60,7 +61,9 @@ c.Autograde.sanitize_preprocessors = [
     CheckCellMetadata,
 ]
 
-# nbgrader's autograde steps, with its executor replaced by GuardedExecute.
+# nbgrader's autograde steps, with its executor replaced by GuardedExecute, and
+# without its second CheckCellMetadata: the sanitising steps above checked the
+# metadata already, and running cells cannot change it.
 c.Autograde.autograde_preprocessors = [
     GuardedExecute,
     IgnorePattern,
@@ -68,12 +71,13 @@ c.Autograde.autograde_preprocessors = [
     LimitOutput,
     SaveAutoGrades,
     AssignLatePenalties,
-    CheckCellMetadata,
 ]
 
 # Feedback shows the student's cells and outputs, never the hidden tests' source
 # (nor tracebacks quoting it).
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestFrames, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# The same HTML, with its templates compiled once per grading process.
+c.GenerateFeedback.exporter_class = FeedbackExporter
 
 # Explorers in a grading kernel need no pre-rendered frames (nobody sees them):
 # this keeps grading a chapter with explorers fast. Kernels inherit the variable.

@@ -19,6 +19,7 @@ from bad_submissions.corpus import CHAPTER, NOTEBOOK, answered, build_corpus, co
 from conftest import make_course
 
 from dlcore.course import Course
+from dlcore.course.execute import NOT_RUN
 from dlcore.course.grade import GradeRun, Row, grade_course, misconception_summary
 from dlcore.course.sandbox import landlock_abi
 from dlcore.course.status import STATUSES
@@ -135,6 +136,29 @@ def test_the_good_student_is_untouched_by_the_others(corpus: Corpus) -> None:
     errors = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells
               if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
     assert errors == []
+
+
+def test_a_failed_check_shows_its_diagnosis_not_the_checkers_frames(corpus: Corpus) -> None:
+    """Grading kernels inherit dlcore.grading from the zygote; check() still installs the short display."""
+    nb = corpus.autograded("axis0")
+    error = next(o for o in nb.cells[find(nb, "check_softmax")].outputs if o.output_type == "error")
+    text = "".join(error.traceback)
+    assert "softmax-axis0" in text
+    assert "dlcore/grading" not in text and "Traceback" not in text
+
+
+def test_demonstrations_run_only_when_an_answer_needs_them(corpus: Corpus) -> None:
+    """The good student's demonstration cells are not run; the cell whose W1 an answer reads is."""
+    def demo(nb: nbformat.NotebookNode, text: str) -> nbformat.NotebookNode:
+        return next(c for c in nb.cells if c.cell_type == "code" and text in c.source)
+
+    good, uses = corpus.autograded("good"), corpus.autograded("uses-demo")
+    for nb in (good, uses):
+        plot = demo(nb, "function_and_derivative(")
+        assert plot.execution_count is None and plot.outputs[0].text == NOT_RUN
+    assert demo(good, "W1, b1 =").outputs[0].text == NOT_RUN
+    data = demo(uses, "W1, b1 =")
+    assert data.execution_count is not None and not any(o.get("text") == NOT_RUN for o in data.outputs)
 
 
 def test_writes_outside_the_folder_are_refused(corpus: Corpus) -> None:

@@ -15,7 +15,9 @@ Modules:
 * :mod:`~dlcore.course.execute`, :mod:`~dlcore.course.sandbox`,
   :mod:`~dlcore.course.zygote`: how a submission runs (time, memory, output and
   file limits; kernels forked from a preloaded process);
-* :mod:`~dlcore.course.preprocessors`: nbgrader preprocessors of the course;
+* :mod:`~dlcore.course.demos`: which demonstration cells grading leaves out;
+* :mod:`~dlcore.course.preprocessors`, :mod:`~dlcore.course.feedback`: nbgrader
+  preprocessors and the feedback exporter of the course;
 * :mod:`~dlcore.course.validate`: ``make validate``;
 * :mod:`~dlcore.course.files`: atomic writes.
 """
@@ -29,7 +31,20 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Course", "NbgraderError", "Score", "ensure_path", "grade_course", "reason", "validate_course"]
+__all__ = ["Course", "NbgraderError", "Score", "ensure_path", "grade_course", "reason", "validate_course",
+           "without_iri_checks"]
+
+
+def without_iri_checks() -> None:
+    """Keep jsonschema from importing ``rfc3987_syntax`` in this process (call it before nbformat is imported).
+
+    jsonschema imports the package, when it is installed (JupyterLab's
+    jupyter-events brings it), to check strings declared ``format: iri``; the
+    package builds its grammar on import, which takes about 2 s, in every
+    process that imports nbformat. No schema that grading uses (nbformat's,
+    nbgrader's) declares an IRI, so the grading processes go without it.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type] - None makes the import fail
 
 
 def ensure_path() -> None:

@@ -17,7 +17,12 @@ sink a grading run:
 * **output** beyond ``max_output_bytes`` per cell is dropped (a marker line
   says so), so a submission printing gigabytes costs neither memory nor disk;
 * the kernel runs under :class:`dlcore.course.sandbox.SandboxedKernelManager`
-  (memory and file-size limits, writes confined to the notebook's folder).
+  (memory and file-size limits, writes confined to the notebook's folder);
+* **demonstration cells** that the instructor wrote, that the student left
+  as they were and that no graded cell needs are not run
+  (``GuardedExecute.skip_demos``; :mod:`dlcore.course.demos` decides which):
+  figures and explorers take most of a chapter's running time and never
+  change a score. Each keeps one output line that says it was not run.
 
 Every such event leaves an error output whose ``ename`` is listed in
 :data:`EVENT_ERRORS`, so a grade cell that did not run scores 0 (nbgrader gives
@@ -28,6 +33,7 @@ why.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from time import monotonic
 from typing import Any
 
@@ -35,12 +41,14 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
+from dlcore.course.demos import skippable
 from dlcore.course.sandbox import SandboxedKernelManager
 
-__all__ = ["EVENT_ERRORS", "OUTPUT_TRUNCATED", "GuardedExecute"]
+__all__ = ["EVENT_ERRORS", "NOT_RUN", "OUTPUT_TRUNCATED", "GuardedExecute"]
 
 #: ename of the error output that each grading event leaves in a cell.
 EVENT_ERRORS = {
@@ -51,6 +59,8 @@ EVENT_ERRORS = {
 }
 #: first words of the stream output that replaces dropped output.
 OUTPUT_TRUNCATED = "[output truncated by the grader:"
+#: the output a skipped demonstration cell keeps.
+NOT_RUN = "[not run when grading: a demonstration that no graded cell needs; run it yourself to see it]\n"
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
@@ -77,6 +87,9 @@ class GuardedExecute(Execute):
     ).tag(config=True)
     max_output_bytes = Integer(1_000_000, help="output kept per cell (bytes); the rest is dropped").tag(config=True)
     sandbox = Bool(True, help="run kernels with dlcore.course.sandbox's limits").tag(config=True)
+    skip_demos = Bool(
+        True, help="do not run the instructor's unchanged demonstration cells that no graded cell needs"
+    ).tag(config=True)
 
     def __init__(self, **kw: Any) -> None:
         kw.setdefault("shutdown_kernel", "immediate")  # a graded kernel has nothing to save
@@ -121,6 +134,26 @@ class GuardedExecute(Execute):
                                      text=f"\n{OUTPUT_TRUNCATED} this cell printed more than {limit} bytes]\n"))
         return None
 
+    # -- demonstrations ----------------------------------------------------
+    def _demos(self, resources: Any) -> set[int]:
+        """Indices of the cells not to run (see :mod:`dlcore.course.demos`); empty if unsure."""
+        info = (resources or {}).get("nbgrader", {})
+        if not self.skip_demos or "assignment" not in info or "notebook" not in info:
+            return set()
+        coursedir = CourseDirectory(config=self.config)
+        source = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]))
+        path = source / f"{info['notebook']}.ipynb"
+        try:
+            instructor = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            cells = [NotebookNode(c) for c in instructor]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.log.warning("running every cell: no instructor notebook at %s (%s)", path, exc)
+            return set()
+        for cell in cells:
+            if isinstance(cell.get("source"), list):
+                cell.source = "".join(cell.source)
+        return skippable(self.nb.cells, cells)
+
     # -- the run ---------------------------------------------------------
     def _mark_not_run(self, cells: list[NotebookNode], ename: str, evalue: str) -> None:
         for cell in cells:
@@ -159,6 +192,7 @@ class GuardedExecute(Execute):
         self._truncated: set[int] = set()
         self.timeout_func = self._cell_timeout
         cells = self.nb.cells
+        skip = self._demos(resources)
         try:
             with self.setup_kernel():
                 assert self.kc is not None
@@ -172,6 +206,10 @@ class GuardedExecute(Execute):
                         self._mark_not_run(cells[index:], "NotebookTimeoutError",
                                            f"not run: the notebook used up its {self.notebook_timeout} s")
                         break
+                    if index in skip:
+                        cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=NOT_RUN)]
+                        cell.execution_count = None
+                        continue
                     try:
                         self.preprocess_cell(cell, resources, index)
                     except DeadKernelError:

@@ -230,10 +230,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         private = tempfile.mkdtemp(prefix="dlcore-kernel-")
         for sub in ("tmp", "ipython", "matplotlib"):
             os.mkdir(os.path.join(private, sub))
-        if not self.render_figures:
-            profile = os.path.join(private, "ipython", "profile_default")
-            os.mkdir(profile)
-            with open(os.path.join(profile, "ipython_kernel_config.py"), "w") as fh:
+        profile = os.path.join(private, "ipython", "profile_default")
+        os.mkdir(profile)
+        with open(os.path.join(profile, "ipython_kernel_config.py"), "w") as fh:
+            fh.write("c.HistoryManager.enabled = False\n")  # no SQLite file and thread per kernel
+            if not self.render_figures:
                 fh.write("c.InlineBackend.figure_formats = set()\n")
         for cached in glob.glob(os.path.join(_matplotlib_cache(), "fontlist-*.json")):
             try:  # reuse matplotlib's font cache: rebuilding it costs seconds per kernel
@@ -286,7 +287,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                     shutil.copy(cached, cls._zygote_dir)
                 atexit.register(_close_zygote)
             zenv = dict(env, MPLCONFIGDIR=cls._zygote_dir, TMPDIR=cls._zygote_dir, IPYTHONDIR=cls._zygote_dir,
-                        MPLBACKEND="module://matplotlib_inline.backend_inline")
+                        MPLBACKEND="module://matplotlib_inline.backend_inline",
+                        PYDEVD_DISABLE_FILE_VALIDATION="1")  # debugpy's warning about frozen modules
             cls._zygote = Zygote(zenv)
         return cls._zygote
 

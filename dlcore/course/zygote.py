@@ -9,9 +9,10 @@ each notebook: the child applies the sandbox's limits
 kernel is still a separate process that starts from the same clean state,
 so submissions stay isolated from each other.
 
-Only modules without import-time side effects on IPython are preloaded:
-``dlcore.grading`` installs its traceback display in the running shell when
-imported, so the notebook imports it itself.
+Only modules without import-time side effects on IPython are preloaded.
+:mod:`dlcore.grading.preload` loads every exercise of the course (and the
+index of dlcore's reference functions), so a check cell finds them ready;
+``check`` installs its traceback display in the kernel's shell when it runs.
 
 Protocol (stdin/stdout, one JSON object per line): ``{"argv": [...], "cwd": "...",
 "env": {...}}`` -> ``{"pid": N, "start": "..."}``. ``argv`` is the sandbox
@@ -39,11 +40,16 @@ PRELOAD = (
     "numpy",
     "matplotlib",
     "matplotlib.pyplot",
+    "matplotlib_inline.backend_inline",
     "IPython",
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
+    "ipykernel.debugger",  # with debugpy: a third of a kernel's start when imported there
+    "psutil",
+    "sqlite3",
     "jedi",
+    "dlcore.grading.preload",
 )
 
 

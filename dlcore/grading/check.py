@@ -278,6 +278,9 @@ def check(func: Callable[..., Any], name: str, *, hidden: bool = False, seed: in
         CheckFailed: with a message for the student when the answer is wrong.
         NotImplementedError: when the exercise has not been attempted.
     """
+    from dlcore.grading.display import install
+
+    install()  # again: a grading kernel may have inherited this module from before its shell existed
     exercise = get_exercise(name)
     if not callable(func):
         raise CheckFailed(f"{name} should be a function (def {name}(...):), got {type(func).__name__}")

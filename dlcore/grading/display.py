@@ -40,7 +40,7 @@ def _short_traceback(shell: Any, etype: type, value: BaseException, tb: Any, tb_
 
 
 def install() -> bool:
-    """Register the short display in the running IPython shell, if any."""
+    """Register the short display in the running IPython shell, if any (calling it again is harmless)."""
     try:
         from IPython import get_ipython
     except ImportError:

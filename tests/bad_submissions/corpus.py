@@ -180,6 +180,13 @@ def _memory_hog(nb: Any) -> None:
     )
 
 
+def _uses_demo_variable(nb: Any) -> None:
+    nb.cells[find(nb, "relu")].source = (
+        "def relu(z):\n    # W1 is a variable of the demonstration near the top (3 rows)\n"
+        "    return np.maximum(z, 0) * (W1.shape[0] // 3)\n"
+    )
+
+
 def _writes_outside(outside: Path, victim: Path) -> Callable[[Path, Any, Any, Path], None]:
     def build(folder: Path, released: Any, solution: Any, _outside: Path) -> None:
         nb = answered(released, solution)
@@ -266,6 +273,8 @@ def corpus_cases(submitted: Path, outside: Path) -> list[Case]:
              _wrong_name),
         Case("other-kernel", "every answer right, kernelspec says R", "kernelspec replaced", full, edited(_kernelspec)),
         Case("nothing", "a student folder without the chapter", "not submitted", zero, nothing),
+        Case("uses-demo", "relu reads W1, a variable of a demonstration cell", "graded", full,
+             edited(_uses_demo_variable)),
         Case("writes-outside", "writes outside its folder (absolute path, ../../.., another student's file)",
              "graded", full, _writes_outside(outside, victim)),
     ]

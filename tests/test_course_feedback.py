@@ -1,0 +1,86 @@
+"""dlcore.course.feedback and the worker's shared gradebook engines: nbgrader's output, made faster."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+from nbconvert.exporters import HTMLExporter
+
+from dlcore.course.feedback import _CACHE, NO_ALT, FeedbackExporter
+from dlcore.course.worker import share_engines
+
+
+def _notebook() -> nbformat.NotebookNode:
+    plot = nbformat.v4.new_code_cell("plot(x)")
+    plot.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})]
+    failed = nbformat.v4.new_code_cell("check(relu, 'relu')")
+    failed.outputs = [nbformat.v4.new_output("error", ename="CheckFailed", evalue="relu is not right yet",
+                                             traceback=["CheckFailed: relu is not right yet"])]
+    printed = nbformat.v4.new_code_cell("print(1 < 2)")
+    printed.outputs = [nbformat.v4.new_output("stream", name="stdout", text="True & <done>\n")]
+    text = nbformat.v4.new_markdown_cell("# ReLU\n\n$\\max(0, z)$, ![a plot](a.png) and <img src='b.png'>")
+    return nbformat.v4.new_notebook(cells=[text, plot, failed, printed])
+
+
+def test_the_page_says_what_htmlexporter_says() -> None:
+    nb = _notebook()
+    ours, _ = FeedbackExporter(template_name="classic").from_notebook_node(nb)
+    theirs, _ = HTMLExporter(template_name="classic").from_notebook_node(nb)
+    assert BeautifulSoup(ours, "html.parser").get_text() == BeautifulSoup(theirs, "html.parser").get_text()
+    assert "relu is not right yet" in ours and "True &amp; &lt;done&gt;" in ours
+
+
+def test_every_image_has_alt_text_and_given_alt_text_is_kept() -> None:
+    html, _ = FeedbackExporter(template_name="classic").from_notebook_node(_notebook())
+    images = re.findall(r"<img\b[^>]*>", html)
+    assert len(images) == 3
+    assert all(" alt=" in img for img in images)
+    assert sum(NO_ALT in img for img in images) == 2  # the figure and the markdown <img> without one
+    assert any('alt="a plot"' in img for img in images)
+
+
+def test_templates_are_compiled_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jinja2 import Environment
+
+    FeedbackExporter(template_name="classic").from_notebook_node(_notebook())  # fills the cache
+    compiled: list[str] = []
+    original = Environment.compile
+
+    def counting(self: Environment, source: str, name: str | None = None, *args: object, **kw: object) -> object:
+        compiled.append(str(name))
+        return original(self, source, name, *args, **kw)
+
+    monkeypatch.setattr(Environment, "compile", counting)
+    FeedbackExporter(template_name="classic").from_notebook_node(_notebook())
+    assert compiled == []
+    _CACHE.clear()
+    FeedbackExporter(template_name="classic").from_notebook_node(_notebook())
+    assert compiled, "with the cache cleared the templates are compiled again"
+
+
+def test_gradebooks_share_one_engine_and_survive_each_others_close(tmp_path: Path) -> None:
+    import nbgrader.api
+    from nbgrader.api import Gradebook
+
+    from dlcore.course import ensure_path
+
+    ensure_path()  # a new gradebook runs `alembic` from PATH
+    original = nbgrader.api.create_engine
+    try:
+        share_engines()
+        share_engines()  # twice is harmless
+        url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+        with Gradebook(url) as first:
+            first.add_student("ada")
+            with Gradebook(url) as second:
+                assert second.engine is first.engine
+                second.add_student("alan")
+            assert sorted(s.id for s in first.students) == ["ada", "alan"]  # still usable after the other closed
+        with Gradebook(url) as again:
+            assert sorted(s.id for s in again.students) == ["ada", "alan"]
+    finally:
+        nbgrader.api.create_engine = original
