@@ -39,7 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Dict, Integer
+from traitlets import Bool, DottedObjectName, Dict, Integer, Type
+
+from dlcore.course.client import GradingKernelClient
 
 __all__ = ["SandboxedKernelManager", "apply_limits", "landlock_abi"]
 
@@ -217,6 +219,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         },
         help="environment variables set in every grading kernel",
     ).tag(config=True)
+
+    # a client that is ready as soon as the kernel is (see dlcore.course.client)
+    client_class = DottedObjectName("dlcore.course.client.GradingKernelClient")
+    client_factory = Type(GradingKernelClient, klass=GradingKernelClient)
 
     use_zygote = Bool(
         True, help="fork kernels from a process that has imported ipykernel, numpy and matplotlib already"

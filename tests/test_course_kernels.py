@@ -1,0 +1,62 @@
+"""Grading kernels: forked from the zygote with the course preloaded, ready as soon as they answer."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from typing import Any
+
+import pytest
+
+from dlcore.course.client import GradingKernelClient
+from dlcore.course.sandbox import SandboxedKernelManager
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not os.uname().sysname == "Linux", reason="the zygote forks")]
+
+
+async def _run(kc: GradingKernelClient, code: str) -> dict[str, Any]:
+    """Execute ``code``; return its execute_result data."""
+    msg_id = kc.execute(code)
+    while True:
+        msg = await kc.get_iopub_msg(timeout=30)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_result":
+            return msg["content"]["data"]
+
+
+def test_a_forked_kernel_is_ready_with_the_exercises_loaded_and_no_history(tmp_path: Any) -> None:
+    async def main() -> str:
+        km = SandboxedKernelManager()
+        await km.start_kernel(cwd=str(tmp_path))
+        try:
+            kc = km.client()
+            assert isinstance(kc, GradingKernelClient)
+            kc.start_channels()
+            await kc.wait_for_ready(timeout=60)
+            data = await _run(kc, "import sys; (sorted(m for m in ('dlcore.grading.spec', "
+                                  "'dlcore.grading.exercises.cnn', 'stack_data') if m in sys.modules), "
+                                  "get_ipython().history_manager.enabled)")
+            kc.stop_channels()
+            return data["text/plain"]
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    assert asyncio.run(main()) == "(['dlcore.grading.exercises.cnn', 'dlcore.grading.spec', 'stack_data'], False)"
+
+
+def test_waiting_for_a_dead_kernel_fails_at_once_with_a_reason(tmp_path: Any) -> None:
+    async def main() -> str:
+        km = SandboxedKernelManager()
+        await km.start_kernel(cwd=str(tmp_path))
+        try:
+            os.kill(km.provisioner.pid, signal.SIGKILL)  # type: ignore[union-attr]
+            kc = km.client()
+            kc.start_channels()
+            with pytest.raises(RuntimeError) as error:
+                await kc.wait_for_ready(timeout=60)
+            kc.stop_channels()
+            return str(error.value)
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    assert "died" in asyncio.run(main())
