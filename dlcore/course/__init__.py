@@ -13,8 +13,9 @@ Modules:
 * :mod:`~dlcore.course.submission`: reading and repairing a submission first;
 * :mod:`~dlcore.course.pool`, :mod:`~dlcore.course.worker`: the grading workers;
 * :mod:`~dlcore.course.execute`, :mod:`~dlcore.course.sandbox`,
-  :mod:`~dlcore.course.zygote`: how a submission runs (time, memory, output and
-  file limits; kernels forked from a preloaded process);
+  :mod:`~dlcore.course.zygote`, :mod:`~dlcore.course.client`: how a submission
+  runs (time, memory, output and file limits; kernels forked from a preloaded
+  process, ready as soon as they answer);
 * :mod:`~dlcore.course.demos`: which demonstration cells grading leaves out;
 * :mod:`~dlcore.course.preprocessors`, :mod:`~dlcore.course.feedback`: nbgrader
   preprocessors and the feedback exporter of the course;
