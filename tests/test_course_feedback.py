@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from nbconvert.exporters import HTMLExporter
 
 from dlcore.course.feedback import _CACHE, NO_ALT, FeedbackExporter
-from dlcore.course.worker import share_engines
+from dlcore.course import share_engines
 
 
 def _notebook() -> nbformat.NotebookNode:

@@ -22,7 +22,6 @@ Everything nbgrader and the kernels print goes to stderr.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
@@ -32,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load_config", "main", "share_engines"]
+__all__ = ["load_config", "main"]
 
 
 def load_config(root: Path) -> Any:
@@ -47,26 +46,13 @@ def load_config(root: Path) -> Any:
     return config
 
 
-def share_engines() -> None:
-    """Let nbgrader's gradebooks in this process share one SQLAlchemy engine per database.
-
-    nbgrader opens a new engine for every ``Gradebook`` (several per
-    submission), and a new engine compiles its SQL statements again: about
-    half a second per submission. A worker grades against one database, so it
-    keeps the engines. ``Gradebook.close`` still disposes of the engine's
-    connections; the engine, and its compiled statements, stay usable.
-    """
-    import nbgrader.api
-
-    if not hasattr(nbgrader.api.create_engine, "cache_info"):
-        nbgrader.api.create_engine = functools.lru_cache(maxsize=8)(nbgrader.api.create_engine)
-
-
 class Worker:
     """Grades jobs in one scratch course directory."""
 
     def __init__(self, root: Path) -> None:
         from nbgrader.apps import NbGraderAPI
+
+        from dlcore.course import share_engines
 
         share_engines()
         self.root = root
