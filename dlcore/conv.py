@@ -7,8 +7,8 @@ HH x WW pixels.
 The convolution is vectorised with the *im2col* trick: every receptive field
 is copied into a column of a matrix, so that the whole convolution becomes ONE
 matrix product, out = W_r @ cols with W_r of shape (F, C HH WW). The only
-Python loops run over the HH * WW kernel offsets (or the size * size window
-offsets of pooling), never over samples or output pixels.
+Python loops run over the HH * WW kernel offsets (or the offsets inside a
+pooling window), never over samples or output pixels.
 
 Memory layout: internally the batch axis is the *last* one (C, H, W, N), so
 that the copies of im2col and col2im move runs of Wo * N contiguous numbers
@@ -18,12 +18,24 @@ views of a (C, H, W, N) buffer (like PyTorch's "channels last"); every numpy
 operation handles them, and ``np.ascontiguousarray`` gives a C-ordered copy.
 Passing such an array on to the next layer saves a transposing copy.
 
+Scratch buffers: the big temporaries (the padded batch, the gradients of the
+column matrix and of the padded batch) are borrowed from a small module-level
+pool and given back after use, instead of being allocated afresh on every
+call. A fresh array of megabytes costs a page fault per 4 KiB page on its
+first write; in a float64 conv -> pool step these faults made the step up to
+about twice as slow as the sum of its parts timed alone. Pooled arrays are
+never returned to the caller nor kept in a cache: every array a function
+returns (and the column matrix kept for the backward pass) is freshly allocated.
+
 Outputs and gradients keep the dtype of the input (float32 stays float32).
 Nothing is modified in place.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -78,19 +90,61 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, pad: int = 0, name
     return span // stride + 1
 
 
-def _batch_last(X: np.ndarray, pad: int) -> np.ndarray:
-    """(N, C, H, W) -> C-contiguous (C, H + 2 pad, W + 2 pad, N), zero-padded."""
+# ------------------------------------------------------------------ scratch buffers
+
+_POOL: dict[tuple[Any, ...], np.ndarray] = {}  # idle scratch arrays, least recently used first
+_POOL_LOCK = threading.Lock()
+_POOL_MAX_BYTES = 256 * 2**20  # the pool never holds more than 256 MiB (per process, not per thread)
+
+
+@contextlib.contextmanager
+def _scratch(name: object, shape: tuple[int, ...], dtype: np.dtype, zero: bool = False) -> Iterator[np.ndarray]:
+    """Borrow an uninitialised work array of ``shape`` and ``dtype`` for the ``with`` block.
+
+    The array is taken out of the pool while it is in use, so two threads (or
+    two nested calls) never share one; it goes back to the pool afterwards.
+    ``name`` tells apart arrays of the same shape with different contents. A
+    newly allocated array is zero-filled when ``zero`` is true (see _batch_last).
+    """
+    key = (name, shape, np.dtype(dtype).str)
+    with _POOL_LOCK:
+        buf = _POOL.pop(key, None)
+    if buf is None:
+        buf = np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
+    try:
+        yield buf
+    finally:
+        if buf.nbytes <= _POOL_MAX_BYTES:  # a larger array is not kept: it would evict all the others
+            with _POOL_LOCK:
+                _POOL[key] = buf  # most recently used last
+                while sum(a.nbytes for a in _POOL.values()) > _POOL_MAX_BYTES:
+                    del _POOL[next(iter(_POOL))]  # evict the least recently used
+
+
+# ------------------------------------------------------------------ im2col and col2im
+
+
+@contextlib.contextmanager
+def _batch_last(X: np.ndarray, pad: int) -> Iterator[np.ndarray]:
+    """Yield X (N, C, H, W) as a C-contiguous, zero-padded (C, H + 2 pad, W + 2 pad, N) array.
+
+    A view of X when X is already batch-last in memory (a conv output) and
+    pad = 0; otherwise a scratch copy. The border of the scratch array was
+    zeroed when it was allocated and only its interior is ever written (its
+    pool key includes pad, so the interior is always the same), so it stays zero.
+    """
     N, C, H, W = X.shape
     Xt = X.transpose(1, 2, 3, 0)
-    if not pad:
-        return np.ascontiguousarray(Xt)  # no copy when X is already batch-last in memory
-    Xp = np.zeros((C, H + 2 * pad, W + 2 * pad, N), dtype=X.dtype)
-    Xp[:, pad : pad + H, pad : pad + W] = Xt
-    return Xp
+    if not pad and Xt.flags.c_contiguous:
+        yield Xt
+        return
+    with _scratch(("Xp", pad), (C, H + 2 * pad, W + 2 * pad, N), X.dtype, zero=True) as Xp:
+        np.copyto(Xp[:, pad : pad + H, pad : pad + W], Xt)
+        yield Xp
 
 
-def _im2col(Xp: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int) -> np.ndarray:
-    """Copy every receptive field of a padded, batch-last batch into a column.
+def _im2col(Xp: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int, cols: np.ndarray) -> np.ndarray:
+    """Copy every receptive field of a padded, batch-last batch into a column of ``cols``.
 
     cols[(c, i, j), (y, x, n)] = Xp[c, y * stride + i, x * stride + j, n]
 
@@ -99,34 +153,35 @@ def _im2col(Xp: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int) -> 
         HH, WW: kernel height and width.
         stride: step between two receptive fields.
         Ho, Wo: output height and width.
+        cols: the array to fill, of shape (C * HH * WW, Ho * Wo * N).
 
     Returns:
-        Column matrix of shape (C * HH * WW, Ho * Wo * N).
+        ``cols``, filled.
     """
     C, N = Xp.shape[0], Xp.shape[3]
-    cols = np.empty((C, HH, WW, Ho, Wo, N), dtype=Xp.dtype)
+    cols6 = cols.reshape(C, HH, WW, Ho, Wo, N)  # a view: writing into it fills cols
     for i in range(HH):
         for j in range(WW):
-            cols[:, i, j] = Xp[:, i : i + stride * Ho : stride, j : j + stride * Wo : stride]
-    return cols.reshape(C * HH * WW, Ho * Wo * N)
+            np.copyto(cols6[:, i, j], Xp[:, i : i + stride * Ho : stride, j : j + stride * Wo : stride])
+    return cols
 
 
-def _col2im(dcols: np.ndarray, shape: tuple[int, ...], HH: int, WW: int, stride: int, Ho: int, Wo: int) -> np.ndarray:
+def _col2im(dcols: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int, dXp: np.ndarray) -> np.ndarray:
     """Add the columns back onto the image they came from (the adjoint of :func:`_im2col`).
 
     dXp[c, y * stride + i, x * stride + j, n] += dcols[(c, i, j), (y, x, n)]
 
     Args:
         dcols: gradient of the columns, shape (C * HH * WW, Ho * Wo * N).
-        shape: shape (C, H, W, N) of the padded images.
         HH, WW, stride, Ho, Wo: as for :func:`_im2col`.
+        dXp: the array to fill, of the shape (C, H, W, N) of the padded images.
 
     Returns:
-        Gradient of the padded images, shape (C, H, W, N).
+        ``dXp``, the gradient of the padded images.
     """
-    C, N = shape[0], shape[3]
+    C, N = dXp.shape[0], dXp.shape[3]
     d6 = dcols.reshape(C, HH, WW, Ho, Wo, N)
-    dXp = np.zeros(shape, dtype=dcols.dtype)
+    dXp.fill(0)
     for i in range(HH):
         for j in range(WW):
             dXp[:, i : i + stride * Ho : stride, j : j + stride * Wo : stride] += d6[:, i, j]
@@ -177,12 +232,15 @@ def conv2d_forward(
     dtype = result_dtype(X, W, b)
     X, W, b = X.astype(dtype, copy=False), W.astype(dtype, copy=False), b.astype(dtype, copy=False)
 
-    Xp = _batch_last(X, pad)  # (C, Hp, Wp, N)
-    cols = _im2col(Xp, HH, WW, stride, Ho, Wo)  # (K, P) with K = C HH WW, P = Ho Wo N
-    out = W.reshape(F, C * HH * WW) @ cols  # (F, K) @ (K, P): one BLAS call for the batch
-    out += b[:, None]
-    cache = (X.shape, Xp.shape, cols, W, stride, pad, Ho, Wo)
-    return out.reshape(F, Ho, Wo, N).transpose(3, 0, 1, 2), cache
+    K, P = C * HH * WW, Ho * Wo * N
+    cols = np.empty((K, P), dtype=dtype)  # kept in the cache for the backward pass: never a scratch array
+    with _batch_last(X, pad) as Xp:  # (C, Hp, Wp, N)
+        _im2col(Xp, HH, WW, stride, Ho, Wo, cols)  # (K, P) with K = C HH WW, P = Ho Wo N
+    out = np.empty((F, Ho, Wo, N), dtype=dtype)  # batch-last
+    np.matmul(W.reshape(F, K), cols, out=out.reshape(F, P))  # (F, K) @ (K, P): one BLAS call for the batch
+    out += b[:, None, None, None]
+    cache = (X.shape, (C, H + 2 * pad, Wd + 2 * pad, N), cols, W, stride, pad, Ho, Wo)
+    return out.transpose(3, 0, 1, 2), cache
 
 
 def conv2d_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -225,9 +283,11 @@ def _conv2d_backward(
     dW = np.ascontiguousarray((cols @ d.T).T).reshape(W.shape)
     if not input_grad:
         return None, dW, db
-    dcols = W.reshape(F, C * HH * WW).T @ d  # (K, F) @ (F, P)
-    dXp = _col2im(dcols, xp_shape, HH, WW, stride, Ho, Wo)
-    return dXp[:, pad : pad + H, pad : pad + Wd].transpose(3, 0, 1, 2), dW, db
+    with _scratch("dcols", cols.shape, W.dtype) as dcols, _scratch("dXp", xp_shape, W.dtype) as dXp:
+        np.matmul(W.reshape(F, C * HH * WW).T, d, out=dcols)  # (K, F) @ (F, P)
+        _col2im(dcols, HH, WW, stride, Ho, Wo, dXp)
+        dX = dXp[:, pad : pad + H, pad : pad + Wd].copy()  # a fresh (C, H, W, N) array
+    return dX.transpose(3, 0, 1, 2), dW, db
 
 
 def maxpool_forward(X: np.ndarray, size: int = 2, stride: int = 2) -> tuple[np.ndarray, tuple[Any, ...]]:
@@ -236,8 +296,8 @@ def maxpool_forward(X: np.ndarray, size: int = 2, stride: int = 2) -> tuple[np.n
     out[n, c, y, x] = max_{0 <= i, j < size} X[n, c, y * stride + i, x * stride + j]
 
     with Ho = (H - size) // stride + 1 (and Wo likewise); the division must be
-    exact. Computed as the element-wise maximum of the size * size strided
-    sub-grids X[:, :, i::stride, j::stride].
+    exact. Computed as the element-wise maximum of the size strided row
+    sub-grids X[:, :, i::stride, :], then of the size column sub-grids of that.
 
     Args:
         X: input of shape (N, C, H, W).
@@ -257,12 +317,25 @@ def maxpool_forward(X: np.ndarray, size: int = 2, stride: int = 2) -> tuple[np.n
     stride = _check_int(stride, "stride", 1)
     Ho = conv_output_size(X.shape[2], size, stride, 0, "H")
     Wo = conv_output_size(X.shape[3], size, stride, 0, "W")
-    out = None
-    for i in range(size):
-        for j in range(size):
-            sub = X[:, :, i : i + stride * Ho : stride, j : j + stride * Wo : stride]
-            out = sub.copy(order="K") if out is None else np.maximum(out, sub, out=out)
+    # The maximum over a window is the maximum over its rows of the maximum over
+    # its columns: 2 * size passes over strided views instead of size * size.
+    rows = _maximum_of([X[:, :, i : i + stride * Ho : stride, :] for i in range(size)])  # (N, C, Ho, W)
+    out = _maximum_of([rows[:, :, :, j : j + stride * Wo : stride] for j in range(size)])  # (N, C, Ho, Wo)
     return out, (X, out, size, stride)
+
+
+def _maximum_of(arrays: list[np.ndarray]) -> np.ndarray:
+    """Element-wise maximum of arrays of one shape, as a new array laid out in memory like the first.
+
+    np.maximum allocates its result in the memory order of its inputs (batch-last
+    stays batch-last), and the later arrays are folded in place, without temporaries.
+    """
+    if len(arrays) == 1:
+        return arrays[0].copy(order="K")
+    out = np.maximum(arrays[0], arrays[1])
+    for a in arrays[2:]:
+        np.maximum(out, a, out=out)
+    return out
 
 
 def _same_layout(a: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -297,12 +370,11 @@ def maxpool_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
         # convolution): element-wise operations between arrays of different
         # layouts walk memory with large strides and run several times slower.
         dout = _same_layout(dout, out)
-    # When the windows tile X exactly (stride == size), every cell of dX is
-    # written once below, so it needs no zero-filling first.
-    dX = np.empty_like(X) if stride == size else np.zeros_like(X)
+    if stride == size:
+        return _maxpool_backward_tiled(X, out, dout, size)
+    dX = np.zeros_like(X)  # windows overlap (stride < size) or leave gaps (stride > size)
     free = np.ones_like(out, dtype=bool)  # windows whose maximum has not been routed yet
     hit = np.empty_like(out, dtype=bool)
-    overlap = stride < size
     last = size * size - 1
     for k in range(size * size):
         i, j = divmod(k, size)
@@ -314,8 +386,33 @@ def maxpool_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
             free ^= hit
         else:
             hit = free  # every window left has its maximum in its last cell
-        if overlap:  # a cell of X may belong to several windows
-            dX[:, :, rows, cols] += dout * hit
-        else:
-            np.multiply(dout, hit, out=dX[:, :, rows, cols])
+        dX[:, :, rows, cols] += dout * hit  # += : a cell of X may belong to several windows
+    return dX
+
+
+def _maxpool_backward_tiled(X: np.ndarray, out: np.ndarray, dout: np.ndarray, size: int) -> np.ndarray:
+    """:func:`maxpool_backward` when the windows tile X exactly (stride == size, the usual 2x2 pooling).
+
+    X of shape (N, C, H, W) is viewed as (N, C, Ho, size, Wo, size): window
+    (y, x) of image n, channel c is X6[n, c, y, :, x, :]. Every cell of dX then
+    belongs to exactly one window, and whole-array operations replace the
+    size * size passes over strided sub-grids (each one a slow, scattered walk
+    through memory).
+    """
+    N, C, Ho, Wo = out.shape
+    window_shape = (N, C, Ho, size, Wo, size)
+    X6 = np.reshape(X, window_shape, copy=False)  # a view: splitting an axis never copies
+    is_max = X6 == out[:, :, :, None, :, None]  # (N, C, Ho, size, Wo, size): True at every maximum
+    # Every window holds at least one maximum, so more True cells than windows
+    # means a tie somewhere (common after a ReLU: windows of zeros). Then keep
+    # only the first maximum of each window, in row-major (i, j) order.
+    if np.count_nonzero(is_max) > out.size:
+        free = np.ones_like(out, dtype=bool)  # windows whose first maximum is not found yet
+        for i in range(size):
+            for j in range(size):
+                first = is_max[:, :, :, i, :, j]  # a view: the edits below change is_max
+                first &= free
+                free ^= first
+    dX = np.empty_like(X)  # laid out like X; every cell is written below
+    np.multiply(is_max, dout[:, :, :, None, :, None], out=np.reshape(dX, window_shape, copy=False))
     return dX

@@ -355,3 +355,100 @@ def test_conv_then_pool_backward_matches_loops():
     dX, dW, db = conv2d_backward(dout, conv_cache)
     for got, want in zip((dX, dW, db), conv_backward_loops(dout, X, W, 1, 1)):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+# ------------------------------------------------------------------ scratch buffers
+
+
+def test_returned_arrays_are_fresh_not_scratch_buffers():
+    """Calling again with other inputs of the same shapes must leave earlier results and caches intact."""
+    import dlcore.conv as conv
+
+    rng = np.random.default_rng(14)
+    X1, X2 = rng.standard_normal((2, 3, 2, 6, 6))
+    W, b = rng.standard_normal((4, 2, 3, 3)), rng.standard_normal(4)
+    out1, cache1 = conv2d_forward(X1, W, b, 1, 1)
+    out1_copy = out1.copy()
+    dout1 = rng.standard_normal(out1.shape)
+    grads1 = conv2d_backward(dout1, cache1)
+    grads1_copy = [g.copy() for g in grads1]
+    pooled1, pool_cache1 = maxpool_forward(out1)
+    pooled1_copy = pooled1.copy()
+    dpool1 = maxpool_backward(np.ones_like(pooled1), pool_cache1)
+    dpool1_copy = dpool1.copy()
+
+    out2, cache2 = conv2d_forward(X2, W, b, 1, 1)  # same shapes: the same scratch buffers
+    conv2d_backward(rng.standard_normal(out2.shape), cache2)
+    maxpool_backward(rng.standard_normal(pooled1.shape), maxpool_forward(out2)[1])
+
+    np.testing.assert_array_equal(out1, out1_copy)
+    for g, c in zip(grads1, grads1_copy):
+        np.testing.assert_array_equal(g, c)
+    np.testing.assert_array_equal(pooled1, pooled1_copy)
+    np.testing.assert_array_equal(dpool1, dpool1_copy)
+    # the first cache still gives the first gradients
+    for g, c in zip(conv2d_backward(dout1, cache1), grads1_copy):
+        np.testing.assert_array_equal(g, c)
+    # and nothing returned shares memory with a pooled scratch array
+    for a in [out1, pooled1, dpool1, *grads1, out2]:
+        assert not any(np.shares_memory(a, buf) for buf in conv._POOL.values())
+
+
+def test_scratch_border_stays_zero_across_pads():
+    """A 6x6 image with pad 1 and an 8x8 one with pad 0 both pad to 8x8: their scratch arrays must differ."""
+    rng = np.random.default_rng(15)
+    W, b = rng.standard_normal((2, 1, 3, 3)), rng.standard_normal(2)
+    for shape, pad in [((2, 1, 6, 6), 1), ((2, 1, 8, 8), 0), ((2, 1, 6, 6), 1)]:
+        X = rng.standard_normal(shape)
+        out, _ = conv2d_forward(X, W, b, 1, pad)
+        np.testing.assert_allclose(out, conv_loops(X, W, b, 1, pad), rtol=1e-12, atol=1e-12)
+
+
+def test_scratch_pool_is_bounded(monkeypatch):
+    import dlcore.conv as conv
+
+    monkeypatch.setattr(conv, "_POOL_MAX_BYTES", 200_000)
+    rng = np.random.default_rng(16)
+    for n in range(1, 12):  # eleven batch sizes: eleven sets of scratch shapes
+        X = rng.standard_normal((n, 2, 10, 10))
+        out, cache = conv2d_forward(X, np.ones((3, 2, 3, 3)), np.zeros(3), 1, 1)
+        conv2d_backward(np.ones_like(out), cache)
+        assert sum(a.nbytes for a in conv._POOL.values()) <= 200_000
+    out, cache = conv2d_forward(rng.standard_normal((64, 2, 10, 10)), np.ones((3, 2, 3, 3)), np.zeros(3), 1, 1)
+    conv2d_backward(np.ones_like(out), cache)  # its column gradient (18 x 6400 numbers) is larger than the bound
+    assert all(a.nbytes <= 200_000 for a in conv._POOL.values())  # not kept...
+    assert any(key[0] == "dXp" and key[1][3] == 64 for key in conv._POOL)  # ...and it did not flush the pool
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_concurrent_calls_match_sequential_ones(dtype):
+    """Threads running convolutions of the same shapes at once never share a scratch array."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(17)
+    W, b = rng.standard_normal((4, 3, 3, 3)).astype(dtype), rng.standard_normal(4).astype(dtype)
+    inputs = [rng.standard_normal((8, 3, 12, 12)).astype(dtype) for _ in range(8)]
+
+    def run(X):
+        out, cache = conv2d_forward(X, W, b, 1, 1)
+        pooled, pool_cache = maxpool_forward(out)
+        dX, dW, db = conv2d_backward(maxpool_backward(np.ones_like(pooled), pool_cache), cache)
+        return out, pooled, dX, dW, db
+
+    sequential = [run(X) for X in inputs]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            concurrent = list(pool.map(run, inputs))
+            for got, want in zip(concurrent, sequential):
+                for g, w in zip(got, want):
+                    np.testing.assert_array_equal(g, w)
+
+
+def test_maxpool_keeps_the_layout_of_its_input():
+    """out is laid out like X (batch-last after a convolution), so that the next layer needs no transposing copy."""
+    X = np.random.default_rng(18).standard_normal((3, 2, 8, 8))
+    batch_last = np.ascontiguousarray(X.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    for x in (X, batch_last):
+        out, cache = maxpool_forward(x)
+        assert out.strides == np.empty_like(x[:, :, ::2, ::2]).strides
+        assert maxpool_backward(np.ones_like(out), cache).strides == x.strides
