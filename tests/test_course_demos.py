@@ -64,7 +64,7 @@ def test_data_names_are_the_assigned_ones_not_imports_or_definitions() -> None:
     assert names.data == {"rng"}
 
 
-@pytest.mark.parametrize("source", ["x = (", "from numpy import *"])
+@pytest.mark.parametrize("source", ["x = (", "from numpy import *", "nonlocal x", "x = 1\x00", "a" + " + a" * 100_000])
 def test_cells_that_cannot_be_read_have_no_names(source: str) -> None:
     assert cell_names(source) is None
 

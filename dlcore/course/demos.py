@@ -89,11 +89,11 @@ def cell_names(source: str) -> Names | None:
     symbol table does not mark as a read (``x += 1``, ``del x``) and
     attributes such as ``shell.user_ns``.
     """
-    code = _python(source)
     try:
+        code = _python(source)
         tree = ast.parse(code)
         table = symtable.symtable(code, "<cell>", "exec")
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # e.g. a + a + ... 100000 times
         return None
     binds: set[str] = set()
     reads: set[str] = set()
