@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from typing import Any
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
@@ -13,6 +15,14 @@ from dlcore.course.client import GradingKernelClient
 from dlcore.course.sandbox import SandboxedKernelManager
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not os.uname().sysname == "Linux", reason="the zygote forks")]
+
+T = TypeVar("T")
+
+
+def run_async(main: Callable[[], Awaitable[T]]) -> T:
+    """Run ``main()`` in a thread of its own (other tests may leave an event loop running in this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 async def _run(kc: GradingKernelClient, code: str) -> dict[str, Any]:
@@ -41,7 +51,7 @@ def test_a_forked_kernel_is_ready_with_the_exercises_loaded_and_no_history(tmp_p
         finally:
             await km.shutdown_kernel(now=True)
 
-    assert asyncio.run(main()) == "(['dlcore.grading.exercises.cnn', 'dlcore.grading.spec', 'stack_data'], False)"
+    assert run_async(main) == "(['dlcore.grading.exercises.cnn', 'dlcore.grading.spec', 'stack_data'], False)"
 
 
 def test_waiting_for_a_dead_kernel_fails_at_once_with_a_reason(tmp_path: Any) -> None:
@@ -59,4 +69,4 @@ def test_waiting_for_a_dead_kernel_fails_at_once_with_a_reason(tmp_path: Any) ->
         finally:
             await km.shutdown_kernel(now=True)
 
-    assert "died" in asyncio.run(main())
+    assert "died" in run_async(main)
