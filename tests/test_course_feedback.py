@@ -84,3 +84,29 @@ def test_gradebooks_share_one_engine_and_survive_each_others_close(tmp_path: Pat
             assert sorted(s.id for s in again.students) == ["ada", "alan"]
     finally:
         nbgrader.api.create_engine = original
+
+
+def test_highlighting_is_remembered_per_source_and_language() -> None:
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    from dlcore.course.feedback import CachedHighlight
+
+    class Counting(Highlight2HTML):
+        calls: list[str] = []
+
+        def __call__(self, source: str, language: str | None = None, metadata: object = None) -> str:
+            self.calls.append(source)
+            return super().__call__(source, language, metadata)
+
+    plain = Highlight2HTML(pygments_lexer="ipython3")
+    CachedHighlight._html.clear()
+    cached = CachedHighlight(Counting(pygments_lexer="ipython3"))
+    source = "def relu(z):\n    return np.maximum(z, 0)"
+    first = cached(source, metadata={"nbgrader": {"grade_id": "relu"}})
+    assert first == plain(source) and "relu" in first
+    assert cached(source, metadata={"tags": ["other"]}) == first  # the rest of the metadata does not matter
+    assert Counting.calls == [source]
+    assert cached("%%bash\nls", metadata={"magics_language": "bash"}) == plain(
+        "%%bash\nls", metadata={"magics_language": "bash"})
+    assert cached("x = 1", language="python") == plain("x = 1", language="python")
+    assert len(Counting.calls) == 3

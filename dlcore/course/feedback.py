@@ -1,6 +1,6 @@
 """The feedback exporter: nbgrader's HTML feedback, made in a third of the time.
 
-Two costs of nbconvert's ``HTMLExporter`` are paid again for every student:
+Three costs of nbconvert's ``HTMLExporter`` are paid again for every student:
 
 * nbgrader builds a new exporter for every ``generate_feedback`` call, and
   each new exporter parses and compiles the same Jinja templates again (about
@@ -8,6 +8,9 @@ Two costs of nbconvert's ``HTMLExporter`` are paid again for every student:
   cache shared by the process, so a grading worker compiles the templates
   for its first student only. Jinja checks each template's source against the
   cached checksum: an edited template is compiled again.
+* every code cell is highlighted by pygments again, although most cells of a
+  chapter are the same in every submission: :class:`CachedHighlight` keeps
+  the highlighted HTML of each source (about 0.1 s per submission);
 * after rendering, ``HTMLExporter`` parses the whole page with BeautifulSoup
   (the feedback page inlines Jupyter's CSS: about 0.4 s) to add ``alt`` text
   to images without one and ``tabindex`` to JupyterLab-template cells. The
@@ -30,7 +33,7 @@ from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbformat import NotebookNode
 
-__all__ = ["NO_ALT", "FeedbackExporter", "MemoryBytecodeCache"]
+__all__ = ["NO_ALT", "CachedHighlight", "FeedbackExporter", "MemoryBytecodeCache"]
 
 
 class MemoryBytecodeCache(BytecodeCache):
@@ -59,13 +62,37 @@ class MemoryBytecodeCache(BytecodeCache):
 _CACHE = MemoryBytecodeCache()
 
 
+class CachedHighlight:
+    """nbconvert's ``highlight_code`` filter, remembering what it highlighted (up to ``size`` sources)."""
+
+    _html: dict[tuple[str, ...], str] = {}  # shared by the process, like the templates
+    _lock = threading.Lock()
+
+    def __init__(self, highlight: Highlight2HTML, size: int = 4096) -> None:
+        self.highlight, self.size = highlight, size
+
+    def __call__(self, source: str, language: str | None = None, metadata: Any = None) -> str:
+        # all the output depends on: the source, the language, and the cell's magics language
+        key = (source, language or self.highlight.pygments_lexer, str((metadata or {}).get("magics_language")),
+               repr(self.highlight.extra_formatter_options))
+        with self._lock:
+            html = self._html.get(key)
+        if html is None:
+            html = self.highlight(source, language, metadata)
+            with self._lock:
+                if len(self._html) >= self.size:
+                    self._html.clear()
+                self._html[key] = html
+        return html
+
+
 _IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)", re.IGNORECASE)
 #: HTMLExporter's text for an image that has none.
 NO_ALT = "No description has been provided for this image"
 
 
 class FeedbackExporter(HTMLExporter):
-    """nbconvert's HTMLExporter (nbconvert 7) with cached templates and no BeautifulSoup pass."""
+    """nbconvert's HTMLExporter (nbconvert 7): cached templates and highlighting, no BeautifulSoup pass."""
 
     def _create_environment(self) -> Environment:
         environment = super()._create_environment()
@@ -78,8 +105,9 @@ class FeedbackExporter(HTMLExporter):
         """``HTMLExporter.from_notebook_node``, with ``alt`` text added by a regular expression."""
         langinfo = nb.metadata.get("language_info", {})
         lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+        highlight = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
         self.register_filter("highlight_code",
-                             self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+                             CachedHighlight(highlight) if isinstance(highlight, Highlight2HTML) else highlight)
         resources = self._init_resources(resources)
         self.register_filter("filter_data_type", WidgetsDataTypeFilter(
             notebook_metadata=self._nb_metadata, parent=self, resources=resources))
