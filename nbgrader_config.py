@@ -61,6 +61,10 @@ c.Autograde.sanitize_preprocessors = [
     CheckCellMetadata,
 ]
 
+# nbconvert validates the notebook after every preprocessor (17 times per
+# submission); once, after the last, is enough: a broken notebook still fails.
+c.Exporter.optimistic_validation = True
+
 # nbgrader's autograde steps, with its executor replaced by GuardedExecute, and
 # without its second CheckCellMetadata: the sanitising steps above checked the
 # metadata already, and running cells cannot change it.

@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--no-torch", action="store_true", help="skip the torch column even if torch imports")
     parser.add_argument("--max-epochs", type=int, default=15, help="epoch limit of the end-to-end runs")
     parser.add_argument("--threads", type=int, default=None, help="BLAS and torch threads (default: as set)")
-    parser.add_argument("--grading", type=int, default=16, metavar="N",
+    parser.add_argument("--grading", type=int, default=32, metavar="N",
                         help="grade N synthetic submissions serial vs parallel (0 skips it)")
     parser.add_argument("--only", default="dense,conv,train", metavar="LIST",
                         help="comma-separated sections to run: dense, conv, train (default: all three)")

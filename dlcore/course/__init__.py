@@ -19,13 +19,14 @@ Modules:
 * :mod:`~dlcore.course.demos`: which demonstration cells grading leaves out;
 * :mod:`~dlcore.course.preprocessors`, :mod:`~dlcore.course.feedback`: nbgrader
   preprocessors and the feedback exporter of the course;
+* :mod:`~dlcore.course.speedups`: what the grading processes change in
+  nbgrader and its libraries to spend less time per submission;
 * :mod:`~dlcore.course.validate`: ``make validate``;
 * :mod:`~dlcore.course.files`: atomic writes.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import subprocess
@@ -33,36 +34,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Course", "NbgraderError", "Score", "ensure_path", "grade_course", "reason", "validate_course",
-           "share_engines", "without_iri_checks"]
-
-
-def share_engines() -> None:
-    """Let nbgrader's gradebooks in this process share one SQLAlchemy engine per database.
-
-    nbgrader opens a new engine for every ``Gradebook`` (several per
-    submission), and a new engine compiles its SQL statements again: about
-    half a second per submission. A grading process talks to one or two
-    databases, so it keeps the engines (the last 8). ``Gradebook.close`` still
-    disposes of the engine's connections; the engine, and its compiled
-    statements, stay usable.
-    """
-    import nbgrader.api
-
-    if not hasattr(nbgrader.api.create_engine, "cache_info"):
-        nbgrader.api.create_engine = functools.lru_cache(maxsize=8)(nbgrader.api.create_engine)
-
-
-def without_iri_checks() -> None:
-    """Keep jsonschema from importing ``rfc3987_syntax`` in this process (call it before nbformat is imported).
-
-    jsonschema imports the package, when it is installed (JupyterLab's
-    jupyter-events brings it), to check strings declared ``format: iri``; the
-    package builds its grammar on import, which takes about 2 s, in every
-    process that imports nbformat. No schema that grading uses (nbformat's,
-    nbgrader's) declares an IRI, so the grading processes go without it.
-    """
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type] - None makes the import fail
+__all__ = ["Course", "NbgraderError", "Score", "ensure_path", "grade_course", "reason", "validate_course"]
 
 
 def ensure_path() -> None:

@@ -195,7 +195,8 @@ def grade_course(
     submitted/ and every student of the gradebook). With ``release=False``
     the chapters must have been released (gradebook and chapters/) already.
     """
-    from dlcore.course import Course, share_engines
+    from dlcore.course import Course
+    from dlcore.course.speedups import share_engines
     from dlcore.course.worker import load_config
 
     share_engines()  # one gradebook write per result: without it, each compiles its SQL again

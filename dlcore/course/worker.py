@@ -52,9 +52,10 @@ class Worker:
     def __init__(self, root: Path) -> None:
         from nbgrader.apps import NbGraderAPI
 
-        from dlcore.course import share_engines
+        from dlcore.course.speedups import check_schemas_once, share_engines
 
         share_engines()
+        check_schemas_once()
         self.root = root
         os.chdir(root)
         config = load_config(root)
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) != 1:
         print("usage: python -m dlcore.course.worker COURSE_DIR", file=sys.stderr)
         return 2
-    from dlcore.course import without_iri_checks
+    from dlcore.course.speedups import without_iri_checks
 
     without_iri_checks()
     # our answers go to the original stdout; anything else printed goes to stderr

@@ -1,7 +1,8 @@
-"""dlcore.course.feedback and the worker's shared gradebook engines: nbgrader's output, made faster."""
+"""dlcore.course.feedback and dlcore.course.speedups: nbgrader's work, the same results, less time."""
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from bs4 import BeautifulSoup
 from nbconvert.exporters import HTMLExporter
 
 from dlcore.course.feedback import _CACHE, NO_ALT, FeedbackExporter
-from dlcore.course import share_engines
+from dlcore.course.speedups import share_engines
 
 
 def _notebook() -> nbformat.NotebookNode:
@@ -110,3 +111,36 @@ def test_highlighting_is_remembered_per_source_and_language() -> None:
         "%%bash\nls", metadata={"magics_language": "bash"})
     assert cached("x = 1", language="python") == plain("x = 1", language="python")
     assert len(Counting.calls) == 3
+
+
+def test_metadata_checks_give_the_same_verdicts_with_the_schema_checked_once() -> None:
+    import jsonschema
+    from nbgrader.nbgraderformat import MetadataValidator, ValidationError
+    from nbgrader.nbgraderformat import common
+
+    from dlcore.course.speedups import check_schemas_once
+
+    good = nbformat.v4.new_code_cell("check(relu, 'relu')")
+    good.metadata["nbgrader"] = {"grade": True, "grade_id": "check_relu", "locked": True, "points": 1,
+                                 "schema_version": 3, "solution": False, "task": False}
+    bad = copy.deepcopy(good)
+    bad.metadata["nbgrader"]["points"] = "one"
+    original = common.jsonschema
+    try:
+        verdicts = []
+        for patched in (False, True):
+            if patched:
+                check_schemas_once()
+                check_schemas_once()  # twice is harmless
+                assert common.jsonschema is not original
+            validator = MetadataValidator()
+            for _ in range(30):
+                validator.validate_cell(copy.deepcopy(good))
+            with pytest.raises(ValidationError) as error:
+                validator.validate_cell(copy.deepcopy(bad))
+            verdicts.append(str(error.value).splitlines()[0])
+        assert verdicts[0] == verdicts[1] and "one" in verdicts[0]
+        assert len(common.jsonschema._validators) == 1  # one schema, checked once
+        assert common.jsonschema.ValidationError is jsonschema.ValidationError
+    finally:
+        common.jsonschema = original
