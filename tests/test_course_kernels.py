@@ -70,3 +70,24 @@ def test_waiting_for_a_dead_kernel_fails_at_once_with_a_reason(tmp_path: Any) ->
             await km.shutdown_kernel(now=True)
 
     assert "died" in run_async(main)
+
+
+def test_closing_the_pool_stops_every_worker_with_its_zygote(tmp_path: Any, monkeypatch: Any) -> None:
+    """Workers exit at once when told there is no more work, and still stop their zygotes and remove their folders."""
+    from pathlib import Path
+
+    from dlcore.course.pool import Pool
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))  # the workers' zygotes make their folders here
+    (tmp_path / "scratch").mkdir()
+    pool = Pool(Path(__file__).resolve().parents[1], tmp_path / "scratch", 2)
+    while not all(w.ready for w in pool.workers):  # wait until both zygotes have started
+        for key, _ in pool.selector.select(timeout=60):
+            key.data.ready = bool(key.data.proc.stdout.readline())
+    assert sorted(p.name[:14] for p in tmp.iterdir()) == ["dlcore-zygote-"] * 2
+    workers = list(pool.workers)
+    pool.close()
+    assert [w.proc.returncode for w in workers] == [0, 0]
+    assert list(tmp.iterdir()) == []

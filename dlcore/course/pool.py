@@ -62,14 +62,20 @@ class Worker:
             pass
         self.proc.wait()
 
-    def close(self) -> None:
-        if self.proc.poll() is None:
+    def stop(self) -> None:
+        """Tell the worker there is no more work: it exits once its current job's answer is written."""
+        if self.proc.poll() is None and self.proc.stdin is not None:
             try:
-                assert self.proc.stdin is not None
                 self.proc.stdin.close()
-                self.proc.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                self.kill()
+            except OSError:
+                pass
+
+    def close(self, timeout: float = 10) -> None:
+        self.stop()
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
 
 
 def time_limit(config: Any, notebooks: int) -> float:
@@ -146,6 +152,9 @@ class Pool:
                                     "error": f"grading took longer than {limit(job):.0f} s and was stopped"})
 
     def close(self) -> None:
+        for worker in self.workers:  # all at once: each takes a moment to shut its zygote down
+            worker.stop()
+        end = time.monotonic() + 10
         for worker in self.workers:
-            worker.close()
+            worker.close(timeout=max(0.0, end - time.monotonic()))
         self.log.close()
