@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+# Jupyter refuses to run as root (a container, a fresh VM) unless told it may.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help setup book test lab release grade validate bench clean
 
@@ -37,7 +39,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
 lab: $(STAMP)
-	DLCORE_EXPLORER=live $(BIN)/jupyter lab --notebook-dir=chapters
+	DLCORE_EXPLORER=live $(BIN)/jupyter lab --notebook-dir=chapters $(ALLOW_ROOT)
 
 release: $(STAMP)
 	$(BIN)/python -m dlcore.course release
