@@ -34,12 +34,13 @@ def torch_available() -> bool:
     return probe.returncode == 0
 
 
-def conv_worker(impl: str) -> dict[str, float]:
+def in_process(script: str, impl: str, *args: str) -> dict:
+    """Run ``script impl args`` in a process of its own; return the JSON it prints last."""
     proc = subprocess.run(
-        [sys.executable, str(HERE / "bench_conv.py"), impl], capture_output=True, text=True, cwd=HERE, check=False
+        [sys.executable, str(HERE / script), impl, *args], capture_output=True, text=True, cwd=HERE, check=False
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"{impl} conv benchmark failed:\n{proc.stderr}")
+        raise RuntimeError(f"{impl} {script} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -49,7 +50,7 @@ def conv_section(rounds: int, with_torch: bool) -> tuple[str, dict[str, float]]:
     for r in range(rounds):
         order = impls if r % 2 == 0 else impls[::-1]  # alternate who goes first
         for impl in order:
-            for key, seconds in conv_worker(impl).items():
+            for key, seconds in in_process("bench_conv.py", impl).items():
                 best[impl][key] = min(seconds, best[impl].get(key, float("inf")))
     rows, pool_rows, ratios = [], [], {}
     for case in bench_conv.CASES:
@@ -129,8 +130,9 @@ def main() -> None:
 
     if "train" in sections:
         print("\n== end to end: training time to a test accuracy (Adam, BLAS threads as set) ==")
-        rows, _ = bench_train.run(args.max_epochs)
-        print(table(bench_train.HEADERS, rows))
+        impls = ["dlcore", "torch"] if with_torch else ["dlcore"]
+        text, _ = bench_train.run({impl: in_process("bench_train.py", impl, str(args.max_epochs)) for impl in impls})
+        print(text)
         print("targets: lenet5 97% in under 2 s, 98% in under 10 s")
     if args.grading:
         import grading_throughput
