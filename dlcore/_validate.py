@@ -59,16 +59,16 @@ def as_float_array(
     elif arr.dtype.kind != "f":
         raise ValueError(f"{name} must be a numeric array, got dtype {arr.dtype}")
     if shape is not None:
-        expected = _shape_text(shape)
         if arr.ndim != len(shape):
-            raise ValueError(f"{name} must have shape {expected}, got shape {arr.shape}")
+            raise ValueError(f"{name} must have shape {_shape_text(shape)}, got shape {arr.shape}")
         for axis, (want, got) in enumerate(zip(shape, arr.shape)):
             if isinstance(want, int) and want != got:
                 raise ValueError(
-                    f"{name} must have shape {expected}, got shape {arr.shape} "
+                    f"{name} must have shape {_shape_text(shape)}, got shape {arr.shape} "
                     f"(axis {axis} should have length {want})"
                 )
-    if not allow_nan and not np.all(np.isfinite(arr)):
+    # np.isfinite(arr).all() rather than np.all(...): the same test, a microsecond less per call
+    if not allow_nan and not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
 

@@ -27,6 +27,14 @@ about twice as slow as the sum of its parts timed alone. Pooled arrays are
 never returned to the caller nor kept in a cache: every array a function
 returns (and the column matrix kept for the backward pass) is freshly allocated.
 
+Threads: max pooling splits its work into parts of about 1 MiB of the input
+(a range of channels or images and of output rows), small enough for the CPU
+cache; for an input of 2 MiB or more the parts are shared among the cores
+(numpy releases the GIL inside its element-wise loops). Each part writes its
+own cells of the output, so the result is the same on any number of threads.
+The convolution's large products get their threads from BLAS; the
+threads of max pooling come from :mod:`dlcore._parallel`.
+
 Outputs and gradients keep the dtype of the input (float32 stays float32).
 Nothing is modified in place.
 """
@@ -40,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from dlcore._parallel import run_parts
 from dlcore._validate import as_float_array, check_same_shape, result_dtype
 
 __all__ = [
@@ -290,6 +299,47 @@ def _conv2d_backward(
     return dX.transpose(3, 0, 1, 2), dW, db
 
 
+# ------------------------------------------------------------------ max pooling
+
+_PARALLEL_MIN_BYTES = 2**21  # inputs smaller than this (2 MiB) are pooled by the calling thread alone
+_PART_BYTES = 2**20  # about this many bytes of X per part (1 MiB): fewer parts cost less Python time
+_COPY_BLOCK = 8  # indices of the inner axis per step of a transposing copy (see _same_layout)
+def _pooling_parts(X: np.ndarray, Ho: int, stride: int) -> list[tuple[slice, slice, slice]]:
+    """Split the pooling of X into independent parts: index tuples (n, c, y) of the output.
+
+    A part takes a range of the memory-outermost of the axes N and C (C when X
+    is batch-last, N when it is C-ordered) and a range of output rows, so that
+    the part of X it reads is about _PART_BYTES long and mostly contiguous.
+    """
+    if X.nbytes <= _PART_BYTES:
+        return [(slice(None), slice(None), slice(0, Ho))]  # all of X
+    N, C, H, Wd = X.shape
+    outer = 1 if abs(X.strides[1]) >= abs(X.strides[0]) else 0
+    n_outer = X.shape[outer]
+    row_bytes = X.itemsize * X.shape[1 - outer] * stride * Wd  # X bytes per (outer index, output row)
+    if row_bytes * Ho >= _PART_BYTES:
+        step_outer, step_rows = 1, max(1, _PART_BYTES // row_bytes)
+    else:
+        step_outer, step_rows = max(1, _PART_BYTES // (row_bytes * Ho)), Ho
+    chunks = []
+    for a in range(0, n_outer, step_outer):
+        for y in range(0, Ho, step_rows):
+            sa, sy = slice(a, min(a + step_outer, n_outer)), slice(y, min(y + step_rows, Ho))
+            chunks.append((slice(None), sa, sy) if outer == 1 else (sa, slice(None), sy))
+    return chunks
+
+
+def _max_into(arrays: list[np.ndarray], out: np.ndarray) -> np.ndarray:
+    """Element-wise maximum of arrays of one shape, written into ``out`` (no temporaries)."""
+    if len(arrays) == 1:
+        np.copyto(out, arrays[0])
+        return out
+    np.maximum(arrays[0], arrays[1], out=out)
+    for a in arrays[2:]:
+        np.maximum(out, a, out=out)
+    return out
+
+
 def maxpool_forward(X: np.ndarray, size: int = 2, stride: int = 2) -> tuple[np.ndarray, tuple[Any, ...]]:
     """Forward pass of max pooling over size x size windows of each channel.
 
@@ -297,7 +347,10 @@ def maxpool_forward(X: np.ndarray, size: int = 2, stride: int = 2) -> tuple[np.n
 
     with Ho = (H - size) // stride + 1 (and Wo likewise); the division must be
     exact. Computed as the element-wise maximum of the size strided row
-    sub-grids X[:, :, i::stride, :], then of the size column sub-grids of that.
+    sub-grids X[:, :, i::stride, :], then of the size column sub-grids of that,
+    part by part (a range of channels or images and of output rows at a time,
+    so that the temporaries stay in the CPU cache); a large X is shared out
+    among the cores (:mod:`dlcore._parallel`).
 
     Args:
         X: input of shape (N, C, H, W).
@@ -305,43 +358,72 @@ def maxpool_forward(X: np.ndarray, size: int = 2, stride: int = 2) -> tuple[np.n
         stride: step between two windows, an integer >= 1.
 
     Returns:
-        ``(out, cache)``: ``out`` of shape (N, C, Ho, Wo) and dtype of X; ``cache``
-        for :func:`maxpool_backward`.
+        ``(out, cache)``: ``out`` of shape (N, C, Ho, Wo) and dtype of X, laid out
+        in memory like X (batch-last after a convolution); ``cache`` for
+        :func:`maxpool_backward`.
 
     Raises:
         ValueError: on a wrong shape, NaN, a bad size or stride, or windows
             that do not tile the input exactly.
     """
-    X = as_float_array(X, "X", ("N", "C", "H", "W"))
-    size = _check_int(size, "size", 1)
-    stride = _check_int(stride, "stride", 1)
-    Ho = conv_output_size(X.shape[2], size, stride, 0, "H")
-    Wo = conv_output_size(X.shape[3], size, stride, 0, "W")
-    # The maximum over a window is the maximum over its rows of the maximum over
-    # its columns: 2 * size passes over strided views instead of size * size.
-    rows = _maximum_of([X[:, :, i : i + stride * Ho : stride, :] for i in range(size)])  # (N, C, Ho, W)
-    out = _maximum_of([rows[:, :, :, j : j + stride * Wo : stride] for j in range(size)])  # (N, C, Ho, Wo)
+    # NaN and infinities are looked for part by part below, while each part of X
+    # is in the CPU cache, instead of in a separate pass over the whole of X.
+    X = as_float_array(X, "X", ("N", "C", "H", "W"), allow_nan=True)
+    try:
+        size = _check_int(size, "size", 1)
+        stride = _check_int(stride, "stride", 1)
+        Ho = conv_output_size(X.shape[2], size, stride, 0, "H")
+        Wo = conv_output_size(X.shape[3], size, stride, 0, "W")
+    except ValueError:
+        if not np.all(np.isfinite(X)):  # a NaN is reported first, as by as_float_array
+            raise ValueError("X contains NaN or infinite values") from None
+        raise
+    H = X.shape[2]
+    out = np.empty_like(X[:, :, :Ho, :Wo])  # (N, C, Ho, Wo), laid out in memory like X
+    not_finite = []  # the parts of X that hold a NaN or an infinity
+
+    def pool(part: tuple[slice, slice, slice]) -> None:
+        n, c, y = part
+        rows_of_x = slice(y.start * stride, (y.stop - 1) * stride + size)
+        Xc, h = X[n, c, rows_of_x], y.stop - y.start
+        # The maximum over a window is the maximum over its rows of the maximum over
+        # its columns: 2 * size passes over strided views instead of size * size.
+        row_grids = [Xc[:, :, i : i + stride * h : stride, :] for i in range(size)]
+        rows = row_grids[0] if size == 1 else _max_into(row_grids, np.empty_like(row_grids[0]))  # (n, c, h, W)
+        _max_into([rows[:, :, :, j : j + stride * Wo : stride] for j in range(size)], out[n, c, y])
+        # The parts' rows y.start * stride ... (y.stop * stride, or H for the last
+        # rows) cover X exactly, also the rows between windows when stride > size.
+        if not np.isfinite(X[n, c, y.start * stride : (y.stop * stride if y.stop < Ho else H)]).all():
+            not_finite.append(part)  # list.append is atomic: safe from several threads
+
+    run_parts(pool, _pooling_parts(X, Ho, stride), X.nbytes >= _PARALLEL_MIN_BYTES)
+    if not_finite:
+        raise ValueError("X contains NaN or infinite values")  # as as_float_array words it
     return out, (X, out, size, stride)
 
 
-def _maximum_of(arrays: list[np.ndarray]) -> np.ndarray:
-    """Element-wise maximum of arrays of one shape, as a new array laid out in memory like the first.
-
-    np.maximum allocates its result in the memory order of its inputs (batch-last
-    stays batch-last), and the later arrays are folded in place, without temporaries.
-    """
-    if len(arrays) == 1:
-        return arrays[0].copy(order="K")
-    out = np.maximum(arrays[0], arrays[1])
-    for a in arrays[2:]:
-        np.maximum(out, a, out=out)
-    return out
-
-
 def _same_layout(a: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """A copy of ``a`` laid out in memory like ``like`` (same shape; np.empty_like keeps the layout)."""
+    """A copy of ``a`` laid out in memory like ``like`` (same shape; np.empty_like keeps the layout).
+
+    A transposing copy (e.g. C-ordered dout into a batch-last layout) reads,
+    for each run of the innermost axis of ``like``, one number from each of
+    many rows of ``a``. When those rows lie a multiple of 4 KiB apart they all
+    fall into one set of the CPU cache, which then misses on nearly every
+    number (the copy ran 2-3x slower); the copy then goes 8 indices of that
+    axis at a time, so that each step reads only 8 such rows.
+    """
     out = np.empty_like(like)
-    out[...] = a
+    inner, step = -1, 0  # the innermost axis of out (of length > 1) and its stride
+    for k, (length, stride) in enumerate(zip(out.shape, out.strides)):
+        if length > 1 and (inner < 0 or abs(stride) < step):
+            inner, step = k, abs(stride)
+    if inner < 0 or out.shape[inner] <= _COPY_BLOCK or abs(a.strides[inner]) % 4096:
+        out[...] = a
+        return out
+    index = [slice(None)] * out.ndim
+    for start in range(0, out.shape[inner], _COPY_BLOCK):
+        index[inner] = slice(start, start + _COPY_BLOCK)
+        np.copyto(out[tuple(index)], a[tuple(index)])
     return out
 
 
@@ -353,25 +435,30 @@ def maxpool_backward(dout: np.ndarray, cache: tuple[Any, ...]) -> np.ndarray:
     where (i*, j*) is the argmax of the window; on a tie, exactly one cell gets
     the gradient: the first maximum in row-major order (smallest i, then j).
 
+    When the windows tile X (stride == size, the usual 2x2 pooling), the work
+    is split into parts as in :func:`maxpool_forward` (and shared among threads
+    for a large X); the result does not depend on the split.
+
     Args:
         dout: upstream gradient of shape (N, C, Ho, Wo).
         cache: the cache returned by :func:`maxpool_forward`.
 
     Returns:
-        dX of the shape and dtype of the forward input, (N, C, H, W).
+        dX of the shape and dtype of the forward input, (N, C, H, W), laid out
+        in memory like it.
     """
     X, out, size, stride = cache
     Ho, Wo = out.shape[2:]
     dout = as_float_array(dout, "dout", ("N", "C", "Ho", "Wo"))
     check_same_shape(dout, "dout", out.shape)
     dout = dout.astype(X.dtype, copy=False)
+    if stride == size:
+        return _maxpool_backward_tiled(X, out, dout, size)
     if dout.strides != out.strides:
         # Give dout the memory layout of out (and of X, e.g. batch-last after a
         # convolution): element-wise operations between arrays of different
         # layouts walk memory with large strides and run several times slower.
         dout = _same_layout(dout, out)
-    if stride == size:
-        return _maxpool_backward_tiled(X, out, dout, size)
     dX = np.zeros_like(X)  # windows overlap (stride < size) or leave gaps (stride > size)
     free = np.ones_like(out, dtype=bool)  # windows whose maximum has not been routed yet
     hit = np.empty_like(out, dtype=bool)
@@ -394,25 +481,45 @@ def _maxpool_backward_tiled(X: np.ndarray, out: np.ndarray, dout: np.ndarray, si
     """:func:`maxpool_backward` when the windows tile X exactly (stride == size, the usual 2x2 pooling).
 
     X of shape (N, C, H, W) is viewed as (N, C, Ho, size, Wo, size): window
-    (y, x) of image n, channel c is X6[n, c, y, :, x, :]. Every cell of dX then
-    belongs to exactly one window, and whole-array operations replace the
-    size * size passes over strided sub-grids (each one a slow, scattered walk
-    through memory).
+    (y, x) of image n, channel c is X6[n, c, y, :, x, :], and the sub-grid of
+    the cells (i, j) of all windows is X6[:, :, :, i, :, j]. Every cell of dX
+    belongs to exactly one window, so dX is written once, straight into it:
+
+        dX6 = dout[:, :, :, None, :, None] * is_max,   is_max = (X6 == out[:, :, :, None, :, None])
+
+    where, in a window with a tie, is_max keeps only the first maximum in
+    row-major (i, j) order. This runs part by part (see :func:`_pooling_parts`),
+    so that the mask and the copy of dout in the layout of X stay in the CPU
+    cache; the parts of a large X are shared among threads, each writing (and
+    first touching) its own part of the fresh dX.
     """
     N, C, Ho, Wo = out.shape
     window_shape = (N, C, Ho, size, Wo, size)
     X6 = np.reshape(X, window_shape, copy=False)  # a view: splitting an axis never copies
-    is_max = X6 == out[:, :, :, None, :, None]  # (N, C, Ho, size, Wo, size): True at every maximum
-    # Every window holds at least one maximum, so more True cells than windows
-    # means a tie somewhere (common after a ReLU: windows of zeros). Then keep
-    # only the first maximum of each window, in row-major (i, j) order.
-    if np.count_nonzero(is_max) > out.size:
-        free = np.ones_like(out, dtype=bool)  # windows whose first maximum is not found yet
-        for i in range(size):
-            for j in range(size):
-                first = is_max[:, :, :, i, :, j]  # a view: the edits below change is_max
-                first &= free
-                free ^= first
     dX = np.empty_like(X)  # laid out like X; every cell is written below
-    np.multiply(is_max, dout[:, :, :, None, :, None], out=np.reshape(dX, window_shape, copy=False))
+    dX6 = np.reshape(dX, window_shape, copy=False)
+    # Element-wise operations between arrays of different layouts walk memory with
+    # large strides: a part of dout laid out otherwise than X (e.g. C-ordered dout,
+    # batch-last X after a convolution) is first copied into X's layout.
+    relayout = dout.strides != out.strides
+
+    def route(part: tuple[slice, slice, slice]) -> None:
+        oc = out[part]
+        d = _same_layout(dout[part], oc) if relayout else dout[part]
+        Xc = X6[part]
+        is_max = np.empty_like(Xc, dtype=bool)  # (n, c, h, size, Wo, size), in the layout of X
+        np.equal(Xc, oc[:, :, :, None, :, None], out=is_max)  # True at every maximum
+        # Every window holds at least one maximum, so more True cells than windows
+        # means a tie somewhere (common after a ReLU: windows of zeros). Then keep
+        # only the first maximum of each window, in row-major (i, j) order.
+        if np.count_nonzero(is_max) > oc.size:
+            free = np.ones_like(oc, dtype=bool)  # windows whose first maximum is not found yet
+            for i in range(size):
+                for j in range(size):
+                    first = is_max[:, :, :, i, :, j]  # a view: the edits below change is_max
+                    first &= free
+                    free ^= first
+        np.multiply(is_max, d[:, :, :, None, :, None], out=dX6[part])
+
+    run_parts(route, _pooling_parts(X, Ho, size), X.nbytes >= _PARALLEL_MIN_BYTES)
     return dX

@@ -452,3 +452,161 @@ def test_maxpool_keeps_the_layout_of_its_input():
         out, cache = maxpool_forward(x)
         assert out.strides == np.empty_like(x[:, :, ::2, ::2]).strides
         assert maxpool_backward(np.ones_like(out), cache).strides == x.strides
+
+
+# ------------------------------------------------------------------ parts and threads
+
+
+def _layouts(X):
+    """X in the three memory layouts: C order, batch-last (as conv2d_forward returns it), Fortran order."""
+    return {
+        "C order": np.ascontiguousarray(X),
+        "batch last": np.ascontiguousarray(X.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2),
+        "Fortran order": np.asfortranarray(X),
+    }
+
+
+def _split(monkeypatch, chunk_bytes, threaded):
+    """Make maxpool split X into parts of about ``chunk_bytes`` bytes, shared among threads or not."""
+    import dlcore._parallel as _parallel
+    import dlcore.conv as conv
+
+    monkeypatch.setattr(conv, "_PART_BYTES", chunk_bytes)
+    monkeypatch.setattr(conv, "_PARALLEL_MIN_BYTES", 0 if threaded else 2**62)
+    monkeypatch.setattr(_parallel, "THREADS", max(_parallel.THREADS, 3))  # threads even on a 1-core machine
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C order", "batch last", "Fortran order"])
+@pytest.mark.parametrize("size, stride", [(2, 2), (3, 3), (3, 1), (2, 3)])
+def test_maxpool_parts_and_threads_give_the_serial_result(monkeypatch, dtype, layout, size, stride):
+    """Many small parts on several threads: exactly the numbers of one part on one thread, ties included."""
+    rng = np.random.default_rng(19)
+    Ho, Wo = 5, 4
+    shape = (6, 5, (Ho - 1) * stride + size, (Wo - 1) * stride + size)
+    X = _layouts(rng.integers(0, 3, size=shape).astype(dtype))[layout]  # few values: many ties
+    X_before = X.copy()
+    dout = rng.standard_normal((6, 5, Ho, Wo)).astype(dtype)  # C order, unlike X in two of the layouts
+
+    _split(monkeypatch, 2**40, threaded=False)  # one part, the calling thread
+    out_serial, cache = maxpool_forward(X, size, stride)
+    dX_serial = maxpool_backward(dout, cache)
+    np.testing.assert_array_equal(out_serial, pool_loops(X.astype(np.float64), size, stride)[0])
+    np.testing.assert_allclose(dX_serial, pool_backward_loops(dout, X, size, stride), rtol=1e-6)
+
+    for chunk_bytes in (1, 200, 3000):  # one row of one image or channel per part, and more
+        _split(monkeypatch, chunk_bytes, threaded=True)
+        out, cache = maxpool_forward(X, size, stride)
+        dX = maxpool_backward(dout, cache)
+        np.testing.assert_array_equal(out, out_serial)
+        np.testing.assert_array_equal(dX, dX_serial)
+        assert out.dtype == dX.dtype == dtype
+        assert out.strides == out_serial.strides and dX.strides == X.strides
+    np.testing.assert_array_equal(X, X_before)
+
+
+def test_maxpool_parts_cover_a_large_batch_last_input():
+    """The default split and threads, on an input large enough to use them (a conv output, batch-last)."""
+    import dlcore.conv as conv
+
+    rng = np.random.default_rng(20)
+    X = _layouts(rng.integers(-2, 3, size=(16, 16, 32, 32)).astype(np.float64))["batch last"]
+    assert X.nbytes >= conv._PARALLEL_MIN_BYTES and len(conv._pooling_parts(X, 16, 2)) > 1
+    out, cache = maxpool_forward(X)
+    np.testing.assert_array_equal(out, X.reshape(16, 16, 16, 2, 16, 2).max(axis=(3, 5)))
+    dout = rng.standard_normal(out.shape)
+    dX = maxpool_backward(dout, cache)
+    np.testing.assert_array_equal(dX, pool_backward_loops(dout, X, 2, 2))
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("size, stride", [(2, 2), (2, 3), (3, 1)])
+def test_maxpool_rejects_nan_and_infinity_anywhere(monkeypatch, threaded, bad, size, stride):
+    """Every cell is checked, also the rows and columns between windows when stride > size."""
+    Ho, Wo = 3, 3
+    shape = (2, 3, (Ho - 1) * stride + size, (Wo - 1) * stride + size)
+    _split(monkeypatch, 100, threaded)
+    for index in np.ndindex(shape):
+        X = np.zeros(shape)
+        X[index] = bad
+        with pytest.raises(ValueError, match="X contains NaN or infinite values"):
+            maxpool_forward(X, size, stride)
+
+
+def test_maxpool_reports_nan_before_a_bad_window():
+    """As before the check moved into the parts: NaN in X is reported before windows that do not tile X."""
+    X = np.zeros((1, 1, 5, 4))
+    X[0, 0, 4, 0] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or infinite values"):
+        maxpool_forward(X, 2, 2)
+    with pytest.raises(ValueError, match="size must be an integer >= 1, got 0"):
+        maxpool_forward(np.zeros((1, 1, 4, 4)), 0, 2)
+
+
+def test_maxpool_accepts_the_largest_finite_values():
+    big = np.finfo(np.float32).max
+    X = np.full((1, 2, 4, 4), big, dtype=np.float32)
+    out, cache = maxpool_forward(X)
+    np.testing.assert_array_equal(out, np.full((1, 2, 2, 2), big, dtype=np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transposing_copy_in_steps_matches_a_plain_copy(dtype):
+    """_same_layout copies 8 images at a time when rows of dout lie a multiple of 4 KiB apart."""
+    from dlcore.conv import _same_layout
+
+    rng = np.random.default_rng(21)
+    for shape in [(64, 64, 4, 4), (20, 8, 8, 8), (9, 3, 5, 5), (8, 128, 2, 2)]:
+        dout = rng.standard_normal(shape).astype(dtype)  # C order
+        like = np.empty(shape[1:] + shape[:1], dtype).transpose(3, 0, 1, 2)  # batch-last
+        copy = _same_layout(dout, like)
+        np.testing.assert_array_equal(copy, dout)
+        assert copy.strides == like.strides
+        back = _same_layout(copy, dout)  # batch-last into C order
+        np.testing.assert_array_equal(back, dout)
+        assert back.strides == dout.strides
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_threaded_pooling_from_many_threads_at_once(monkeypatch, dtype):
+    """Calls from several threads share the helper threads without waiting for each other forever."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _split(monkeypatch, 500, threaded=True)
+    rng = np.random.default_rng(22)
+    inputs = [_layouts(rng.integers(0, 4, size=(4, 3, 8, 8)).astype(dtype))["batch last"] for _ in range(12)]
+    dout = rng.standard_normal((4, 3, 4, 4)).astype(dtype)
+
+    def run(X):
+        out, cache = maxpool_forward(X)
+        return out, maxpool_backward(dout, cache)
+
+    want = [(X.reshape(4, 3, 4, 2, 4, 2).max(axis=(3, 5)), pool_backward_loops(dout, X, 2, 2)) for X in inputs]
+    with ThreadPoolExecutor(6) as pool:
+        for got, (out, dX) in zip(pool.map(run, inputs), want):
+            np.testing.assert_array_equal(got[0], out)
+            np.testing.assert_allclose(got[1], dX, rtol=1e-6)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_threaded_pooling_in_a_forked_child(monkeypatch):
+    """A child forked after the helper threads started (as multiprocessing does) pools correctly."""
+    import multiprocessing
+
+    _split(monkeypatch, 500, threaded=True)
+    X = _layouts(np.random.default_rng(23).integers(0, 4, size=(4, 3, 8, 8)).astype(np.float64))["batch last"]
+    out, cache = maxpool_forward(X)  # starts the helper threads in this process
+    dX = maxpool_backward(np.ones_like(out), cache)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child_out, child_dX = pool.apply(_pool_in_child, (X,), {})
+    np.testing.assert_array_equal(child_out, out)
+    np.testing.assert_array_equal(child_dX, dX)
+
+
+def _pool_in_child(X):
+    import dlcore.conv as conv
+
+    conv._PARALLEL_MIN_BYTES, conv._PART_BYTES = 0, 500  # the monkeypatched values reach the child by fork anyway
+    out, cache = maxpool_forward(X)
+    return out, maxpool_backward(np.ones_like(out), cache)
