@@ -90,7 +90,8 @@ def main() -> None:
     sections = set(args.only.split(","))
     start = time.perf_counter()
     if args.threads:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "DLCORE_BENCH_THREADS"):
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "DLCORE_NUM_THREADS",
+                    "DLCORE_BENCH_THREADS"):
             os.environ[var] = str(args.threads)  # for the worker processes
         try:
             from threadpoolctl import threadpool_limits

@@ -5,6 +5,8 @@ disjoint parts of an array run at the same time. :func:`run_parts` calls a
 task once per chunk on up to :data:`THREADS` threads (the caller is one of
 them); the tasks must write disjoint parts of their outputs, so that the
 result does not depend on which thread ran which chunk, nor in which order.
+Set DLCORE_NUM_THREADS (or OMP_NUM_THREADS) before dlcore is imported to use
+fewer threads; 1 keeps all the work in the calling thread.
 """
 
 from __future__ import annotations
@@ -17,8 +19,19 @@ from typing import Any
 
 __all__ = ["THREADS", "run_parts"]
 
-# threads that share a large call (the caller is one of them): the cores this process may use
-THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+def _thread_count() -> int:
+    """The cores this process may use, or fewer when DLCORE_NUM_THREADS (else OMP_NUM_THREADS) says so."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    for var in ("DLCORE_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) >= 1:
+            return min(cores, int(value))
+    return cores
+
+
+# threads that share a large call (the caller is one of them), read once at import
+THREADS = _thread_count()
 _EXECUTOR: ThreadPoolExecutor | None = None
 _EXECUTOR_LOCK = threading.Lock()
 
