@@ -88,7 +88,7 @@ def torch_model(model: Sequential):
             mirror = torch.nn.Linear(*layer.W.shape)
             weight, bias = layer.W.T, layer.b  # dlcore computes X @ W, torch X @ weight.T
         elif isinstance(layer, MaxPool2D):
-            layers.append(torch.nn.MaxPool2d(*layer._args))
+            layers.append(torch.nn.MaxPool2d(layer.size, layer.stride))
             continue
         else:
             layers.append({ReLU: torch.nn.ReLU, Flatten: torch.nn.Flatten}[type(layer)]())

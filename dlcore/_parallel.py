@@ -21,12 +21,22 @@ __all__ = ["THREADS", "run_parts"]
 
 
 def _thread_count() -> int:
-    """The cores this process may use, or fewer when DLCORE_NUM_THREADS (else OMP_NUM_THREADS) says so."""
+    """The cores this process may use, or fewer when DLCORE_NUM_THREADS (else OMP_NUM_THREADS) says so.
+
+    Raises:
+        ValueError: when DLCORE_NUM_THREADS is set but is not an integer >= 1.
+            (OMP_NUM_THREADS is other libraries' setting too, and may hold a
+            list such as "4,2": a value that is not one integer is left to them.)
+    """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    for var in ("DLCORE_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(var, "").strip()
-        if value.isdigit() and int(value) >= 1:
-            return min(cores, int(value))
+    own = os.environ.get("DLCORE_NUM_THREADS", "").strip()
+    if own:
+        if not own.isdigit() or int(own) < 1:
+            raise ValueError(f"DLCORE_NUM_THREADS must be an integer >= 1, got {own!r}")
+        return min(cores, int(own))
+    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if omp.isdigit() and int(omp) >= 1:
+        return min(cores, int(omp))
     return cores
 
 

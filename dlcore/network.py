@@ -225,6 +225,7 @@ class MaxPool2D(_Wrapper):
     _pair = (maxpool_forward, maxpool_backward)
 
     def __init__(self, size: int = 2, stride: int = 2) -> None:
+        self.size, self.stride = size, stride
         self._args = (size, stride)
 
 

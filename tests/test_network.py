@@ -168,6 +168,12 @@ def test_lenet5_shapes_dtype_and_batches(n, dtype):
     assert all(g.dtype == dtype for g in (model.forward(X), model.backward(np.ones((n, 10), dtype))))
 
 
+def test_maxpool_layer_names_its_window_and_pools_with_it():
+    layer = MaxPool2D(3, 1)
+    assert (layer.size, layer.stride) == (3, 1)
+    assert layer.forward(np.arange(25.0).reshape(1, 1, 5, 5)).shape == (1, 1, 3, 3)
+
+
 def test_lenet5_has_61706_parameters():
     assert sum(p.size for p in lenet5(rng()).parameters()) == 61706
 

@@ -22,7 +22,8 @@ def cores() -> int:
         ({"OMP_NUM_THREADS": "1"}, 1),
         ({"DLCORE_NUM_THREADS": "1", "OMP_NUM_THREADS": "4"}, 1),  # dlcore's own setting first
         ({"DLCORE_NUM_THREADS": "1000"}, cores()),  # never more threads than cores
-        ({"DLCORE_NUM_THREADS": "zero", "OMP_NUM_THREADS": "0"}, cores()),  # not a count >= 1: ignored
+        ({"OMP_NUM_THREADS": "4,2"}, cores()),  # a nested setting for other libraries: not dlcore's to read
+        ({"OMP_NUM_THREADS": "0"}, cores()),
     ],
 )
 def test_thread_count_follows_the_environment(monkeypatch, env, expected) -> None:
@@ -31,6 +32,13 @@ def test_thread_count_follows_the_environment(monkeypatch, env, expected) -> Non
     for var, value in env.items():
         monkeypatch.setenv(var, value)
     assert parallel._thread_count() == expected
+
+
+@pytest.mark.parametrize("value", ["zero", "0", "-1", "2.5"])
+def test_a_bad_dlcore_num_threads_names_the_variable(monkeypatch, value) -> None:
+    monkeypatch.setenv("DLCORE_NUM_THREADS", value)
+    with pytest.raises(ValueError, match=f"DLCORE_NUM_THREADS must be an integer >= 1, got '{value}'"):
+        parallel._thread_count()
 
 
 @pytest.mark.parametrize("threads", [1, 3])
