@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from dlcore import _parallel
 from dlcore._parallel import run_parts
 from dlcore._validate import as_float_array, check_same_shape, result_dtype
 
@@ -152,10 +153,20 @@ def _batch_last(X: np.ndarray, pad: int) -> Iterator[np.ndarray]:
         yield Xp
 
 
+# Column matrices of this many bytes (8 MiB) or more are copied on all threads:
+# measured side by side on 2 cores, threads saved 30-45% of im2col and col2im
+# from about 10 MiB on (LeNet conv1 at N = 64 in float64 and larger), and
+# cost up to 50% more below about 5 MiB, where handing out the parts takes longer.
+_PARALLEL_COLS_BYTES = 2**23
+
+
 def _im2col(Xp: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int, cols: np.ndarray) -> np.ndarray:
     """Copy every receptive field of a padded, batch-last batch into a column of ``cols``.
 
     cols[(c, i, j), (y, x, n)] = Xp[c, y * stride + i, x * stride + j, n]
+
+    One copy per kernel offset (i, j); each writes its own rows of ``cols``,
+    so a large ``cols`` is filled by all threads at once.
 
     Args:
         Xp: padded images of shape (C, H, W, N).
@@ -169,9 +180,13 @@ def _im2col(Xp: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int, col
     """
     C, N = Xp.shape[0], Xp.shape[3]
     cols6 = cols.reshape(C, HH, WW, Ho, Wo, N)  # a view: writing into it fills cols
-    for i in range(HH):
-        for j in range(WW):
-            np.copyto(cols6[:, i, j], Xp[:, i : i + stride * Ho : stride, j : j + stride * Wo : stride])
+
+    def copy(offset: tuple[int, int]) -> None:
+        i, j = offset
+        np.copyto(cols6[:, i, j], Xp[:, i : i + stride * Ho : stride, j : j + stride * Wo : stride])
+
+    offsets = [(i, j) for i in range(HH) for j in range(WW)]
+    run_parts(copy, offsets, cols.nbytes >= _PARALLEL_COLS_BYTES)
     return cols
 
 
@@ -179,6 +194,10 @@ def _col2im(dcols: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int, 
     """Add the columns back onto the image they came from (the adjoint of :func:`_im2col`).
 
     dXp[c, y * stride + i, x * stride + j, n] += dcols[(c, i, j), (y, x, n)]
+
+    Receptive fields overlap, so two kernel offsets add onto the same pixels;
+    the threads (for a large ``dcols``) share the rows of dXp instead, each
+    adding every offset's columns onto its own block of rows.
 
     Args:
         dcols: gradient of the columns, shape (C * HH * WW, Ho * Wo * N).
@@ -188,12 +207,24 @@ def _col2im(dcols: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int, 
     Returns:
         ``dXp``, the gradient of the padded images.
     """
-    C, N = dXp.shape[0], dXp.shape[3]
+    C, Hp, N = dXp.shape[0], dXp.shape[1], dXp.shape[3]
     d6 = dcols.reshape(C, HH, WW, Ho, Wo, N)
-    dXp.fill(0)
-    for i in range(HH):
-        for j in range(WW):
-            dXp[:, i : i + stride * Ho : stride, j : j + stride * Wo : stride] += d6[:, i, j]
+
+    def add_rows(rows: tuple[int, int]) -> None:
+        h0, h1 = rows
+        dXp[:, h0:h1].fill(0)
+        for i in range(HH):
+            y0, y1 = max(0, -(-(h0 - i) // stride)), min(Ho, -(-(h1 - i) // stride))  # h0 <= y stride + i < h1
+            if y0 >= y1:
+                continue
+            target = slice(y0 * stride + i, (y1 - 1) * stride + i + 1, stride)
+            for j in range(WW):
+                dXp[:, target, j : j + stride * Wo : stride] += d6[:, i, j, y0:y1]
+
+    parallel = dcols.nbytes >= _PARALLEL_COLS_BYTES
+    blocks = _parallel.THREADS if parallel else 1
+    edges = [Hp * k // blocks for k in range(blocks + 1)]
+    run_parts(add_rows, [(a, b) for a, b in zip(edges, edges[1:]) if a < b], parallel)
     return dXp
 
 

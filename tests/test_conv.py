@@ -505,6 +505,30 @@ def test_maxpool_parts_and_threads_give_the_serial_result(monkeypatch, dtype, la
     np.testing.assert_array_equal(X, X_before)
 
 
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv_copies_on_threads_give_the_serial_result(monkeypatch, case):
+    """im2col per kernel offset and col2im per block of rows, on several threads: exactly the serial numbers."""
+    import dlcore._parallel as _parallel
+    import dlcore.conv as conv
+
+    X, W, b, stride, pad = conv_inputs(case, seed=23)
+    dout = np.random.default_rng(29).standard_normal(conv2d_forward(X, W, b, stride, pad)[0].shape)
+    monkeypatch.setattr(conv, "_PARALLEL_COLS_BYTES", 2**62)
+    out_serial, cache = conv2d_forward(X, W, b, stride, pad)
+    grads_serial = conv2d_backward(dout, cache)
+
+    monkeypatch.setattr(conv, "_PARALLEL_COLS_BYTES", 0)
+    for threads in (2, 3, 64):  # 64: more blocks than rows of dX
+        monkeypatch.setattr(_parallel, "THREADS", threads)
+        out, cache = conv2d_forward(X, W, b, stride, pad)
+        np.testing.assert_array_equal(out, out_serial)
+        for got, want in zip(conv2d_backward(dout, cache), grads_serial):
+            np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(out_serial, conv_loops(X, W, b, stride, pad), rtol=1e-10, atol=1e-10)
+    for got, want in zip(grads_serial, conv_backward_loops(dout, X, W, stride, pad)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
 def test_maxpool_parts_cover_a_large_batch_last_input():
     """The default split and threads, on an input large enough to use them (a conv output, batch-last)."""
     import dlcore.conv as conv

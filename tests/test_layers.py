@@ -315,6 +315,42 @@ def test_bad_input_raises_value_error_naming_the_argument(call, match):
         call()
 
 
+_NON_FINITE = [("X", np.nan), ("X", np.inf), ("X", -np.inf), ("W", np.nan), ("W", np.inf), ("b", np.nan), ("b", -np.inf)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("where", "value", "N"),
+    # one sample (a matrix-vector product), a few, many; an empty batch has no X to spoil
+    [(where, value, N) for where, value in _NON_FINITE for N in (0, 1, 7, 256) if N or where != "X"],
+)
+def test_dense_forward_finds_a_non_finite_input_that_meets_only_zeros(N, dtype, where, value):
+    """dense_forward looks for NaN and inf in its output: one that meets only zeros in the product must still be found."""
+    rng = np.random.default_rng(N)
+    D, M = 33, 17
+    arrays = {"X": rng.standard_normal((N, D)).astype(dtype), "W": rng.standard_normal((D, M)).astype(dtype),
+              "b": rng.standard_normal(M).astype(dtype)}
+    d = 5
+    if where == "X":
+        arrays["W"][d] = 0  # X[:, d] multiplies only zeros
+        arrays["X"][N // 2, d] = value
+    elif where == "W":
+        arrays["X"][:, d] = 0  # W[d] multiplies only zeros
+        arrays["W"][d, M // 2] = value
+    elif where == "b":
+        arrays["b"][M // 2] = value
+    with pytest.raises(ValueError, match=f"{where} contains NaN or infinite values"):
+        dense_forward(arrays["X"], arrays["W"], arrays["b"])
+
+
+def test_dense_forward_lets_finite_inputs_overflow():
+    """Finite inputs whose product overflows are not bad input: out holds inf, with numpy's own warning."""
+    X = np.full((2, 2), 1e30, np.float32)
+    with pytest.warns(RuntimeWarning, match="overflow encountered in matmul"):
+        out, _ = dense_forward(X, X, np.zeros(2, np.float32))
+    assert np.isinf(out).all()
+
+
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_dense_values_do_not_depend_on_memory_order(order):
     """dense_forward/backward compute transposed products for speed: the numbers must be the plain formulas."""
