@@ -506,6 +506,20 @@ def test_maxpool_parts_and_threads_give_the_serial_result(monkeypatch, dtype, la
 
 
 @pytest.mark.parametrize("case", CONV_CASES)
+@pytest.mark.parametrize("part", [1, 3, 7])
+def test_conv_dW_summed_in_parts_matches_loops(monkeypatch, case, part):
+    """dW of a small filter bank is summed over the batch in parts of columns: the parts must add up to the loops' sum."""
+    import dlcore.conv as conv
+
+    monkeypatch.setattr(conv, "_SUM_PART", part)  # parts of 1, 3 or 7 columns (4096 by default)
+    X, W, b, stride, pad = conv_inputs(case, seed=31)
+    out, cache = conv2d_forward(X, W, b, stride, pad)
+    dout = np.random.default_rng(37).standard_normal(out.shape)
+    _, dW, _ = conv2d_backward(dout, cache)
+    np.testing.assert_allclose(dW, conv_backward_loops(dout, X, W, stride, pad)[1], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
 def test_conv_copies_on_threads_give_the_serial_result(monkeypatch, case):
     """im2col per kernel offset and col2im per block of rows, on several threads: exactly the serial numbers."""
     import dlcore._parallel as _parallel
@@ -590,6 +604,21 @@ def test_transposing_copy_in_steps_matches_a_plain_copy(dtype):
         back = _same_layout(copy, dout)  # batch-last into C order
         np.testing.assert_array_equal(back, dout)
         assert back.strides == dout.strides
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("pad", [0, 2])
+def test_padded_batch_last_copy_in_steps_matches_the_images(dtype, pad):
+    """conv2d_forward's batch-last copy of X goes 8 images at a time when images lie a multiple of 4 KiB apart."""
+    from dlcore.conv import _batch_last
+
+    rng = np.random.default_rng(22)
+    for shape in [(20, 1, 32, 32), (64, 1, 32, 32), (9, 2, 32, 16), (3, 1, 5, 7)]:  # 4 KiB apart but the last
+        X = rng.standard_normal(shape).astype(dtype)
+        want = np.pad(X, ((0, 0), (0, 0), (pad, pad), (pad, pad))).transpose(1, 2, 3, 0)
+        with _batch_last(X, pad) as Xp:
+            np.testing.assert_array_equal(Xp, want)
+            assert Xp.flags.c_contiguous
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
