@@ -32,8 +32,10 @@ Threads: max pooling splits its work into parts of about 1 MiB of the input
 cache; for an input of 2 MiB or more the parts are shared among the cores
 (numpy releases the GIL inside its element-wise loops). Each part writes its
 own cells of the output, so the result is the same on any number of threads.
-The convolution's large products get their threads from BLAS; the
-threads of max pooling come from :mod:`dlcore._parallel`.
+The convolution's products get their threads from BLAS; for a column matrix
+of 8 MiB or more, im2col (one copy per kernel offset) and col2im (one block of
+image rows per thread) are shared among the cores too. The threads of
+max pooling, im2col and col2im come from :mod:`dlcore._parallel`.
 
 Outputs and gradients keep the dtype of the input (float32 stays float32).
 Nothing is modified in place.
