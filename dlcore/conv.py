@@ -268,9 +268,9 @@ def _long_sum_product(cols: np.ndarray, d: np.ndarray) -> np.ndarray:
     This orientation of the long P-sum ran 10-25% faster than d @ cols^T in
     float64 with two BLAS threads (the same on one). When the result is small
     (LeNet conv1: K = 25, F = 6) the sum goes in parts of 4096 columns: OpenBLAS
-    split one such call among its threads badly, and the parts, summed one
-    after the other, ran 1.4-1.5x (float64) and 2.7x (float32) faster at P = 50176;
-    for conv2 (K F = 2400) and larger results they were no faster.
+    ran one such call slowly, on one thread as on two, and the parts, summed
+    one after the other, ran 1.4-2x (float64) and 2.3-2.7x (float32) faster at
+    P = 50176; for conv2 (K F = 2400) and larger results they were no faster.
     """
     K, P = cols.shape
     if K * d.shape[0] > _SMALL_RESULT or P <= 2 * _SUM_PART:
