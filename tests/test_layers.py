@@ -324,7 +324,8 @@ _NON_FINITE = [("X", np.nan), ("X", np.inf), ("X", -np.inf), ("W", np.nan), ("W"
     # one sample (a matrix-vector product), a few, many; an empty batch has no X to spoil
     [(where, value, N) for where, value in _NON_FINITE for N in (0, 1, 7, 256) if N or where != "X"],
 )
-def test_dense_forward_finds_a_non_finite_input_that_meets_only_zeros(N, dtype, where, value):
+@pytest.mark.parametrize("layout", ["C order", "Fortran order", "strided views"])  # BLAS and numpy's own loops
+def test_dense_forward_finds_a_non_finite_input_that_meets_only_zeros(N, dtype, where, value, layout):
     """dense_forward looks for NaN and inf in its output: one that meets only zeros in the product must still be found."""
     rng = np.random.default_rng(N)
     D, M = 33, 17
@@ -339,6 +340,10 @@ def test_dense_forward_finds_a_non_finite_input_that_meets_only_zeros(N, dtype, 
         arrays["W"][d, M // 2] = value
     elif where == "b":
         arrays["b"][M // 2] = value
+    if layout == "Fortran order":
+        arrays = {name: np.asfortranarray(a) for name, a in arrays.items()}
+    elif layout == "strided views":
+        arrays = {name: np.repeat(a, 2, axis=-1)[..., ::2] for name, a in arrays.items()}  # every other number
     with pytest.raises(ValueError, match=f"{where} contains NaN or infinite values"):
         dense_forward(arrays["X"], arrays["W"], arrays["b"])
 
