@@ -195,11 +195,12 @@ def run(results: dict[str, dict[str, dict]]) -> tuple[str, dict[str, float]]:
     """A table of the workers' ``results`` (impl -> worker output); and name -> dlcore/torch time ratios."""
     impls = list(results)
     rows, ratios = [], {}
-    for name, r in results["dlcore"].items():
-        def cell(res: dict, t: float) -> str:
-            s = res["reached"][f"{t}"]
-            return f"{s:.2f}" if s is not None else f"not in {res['epochs']} epochs"
 
+    def cell(res: dict, t: float) -> str:
+        s = res["reached"][f"{t}"]
+        return f"{s:.2f}" if s is not None else f"not in {res['epochs']} epochs"
+
+    for name, r in results["dlcore"].items():
         row = [name, r["settings"], *(cell(r, t) for t in TARGETS), f"{r['epochs_per_s']:.2f}", f"{r['best']:.4f}"]
         if "torch" in impls and name in results["torch"]:
             tr = results["torch"][name]

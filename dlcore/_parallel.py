@@ -1,4 +1,4 @@
-"""Sharing element-wise numpy work among the cores, for :mod:`dlcore.conv`'s max pooling.
+"""Sharing element-wise numpy work among the cores, for :mod:`dlcore.conv` (max pooling, im2col, col2im).
 
 numpy's element-wise operations release the GIL, so threads that work on
 disjoint parts of an array run at the same time. :func:`run_parts` calls a

@@ -226,7 +226,10 @@ class MaxPool2D(_Wrapper):
 
     def __init__(self, size: int = 2, stride: int = 2) -> None:
         self.size, self.stride = size, stride
-        self._args = (size, stride)
+
+    @property
+    def _args(self) -> tuple[int, int]:  # one copy of the settings: forward and repr read size and stride
+        return (self.size, self.stride)
 
 
 class Flatten(Layer):

@@ -1,4 +1,4 @@
-"""dlcore._parallel: how many threads share max pooling, and that every chunk runs once."""
+"""dlcore._parallel: how many threads share max pooling, im2col and col2im, and that every chunk runs once."""
 
 from __future__ import annotations
 
